@@ -1,0 +1,3 @@
+"""nbpress: publish Jupyter notebooks and Markdown posts as a fast static site."""
+
+__version__ = "0.1.0"

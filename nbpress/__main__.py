@@ -1,0 +1,3 @@
+from nbpress.cli import main
+
+main()

@@ -1,0 +1,233 @@
+"""The order of the stages, in one place: discover, load, execute, route, render, write."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbpress import __version__
+from nbpress.cache import BuildState, load_state, save_state, signature
+from nbpress.config import Settings, jobs
+from nbpress.discover import discover, git_dates
+from nbpress.errors import Diagnostic, NbpressError, SettingsError
+from nbpress.model import Asset, OutputFile, Page, SourceFile
+from nbpress.parallel import pmap
+from nbpress.theme import is_route, is_template, layout_files
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildResult:
+    """What a build did, for the command line to report."""
+
+    pages: int = 0
+    rendered: int = 0
+    written: int = 0
+    unchanged: bool = False
+    seconds: float = 0.0
+    warnings: list[Diagnostic] = field(default_factory=list)
+    executed: dict[str, int] = field(default_factory=dict)
+
+
+def check_output(settings: Settings) -> None:
+    """Replacing output/ must never delete sources: it may not hold or sit inside them."""
+    output = settings.output_path
+    for folder in (settings.site_dir, settings.content_path, settings.layouts_path):
+        folder = folder.resolve()
+        if output == folder or output in folder.parents or (folder != settings.site_dir and folder in output.parents):
+            raise SettingsError(f"output folder {output} would overwrite or mix with the sources in {folder}")
+
+
+def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asset],
+                layouts: dict[str, Path], watched: list[str]) -> str:
+    files = sorted(layouts.values())
+    if settings.settings_file:
+        files.append(settings.site_dir / settings.settings_file)
+    files.extend(settings.site_dir / w for w in watched)
+    options = dataclasses.asdict(settings) | {"version": __version__}
+    listing = [(s.path, s.signature) for s in sources] + [(a.path, a.signature) for a in assets]
+    return signature(files, (options, listing))
+
+
+def _load_chunk(site_dir: Path, chunk: Sequence[SourceFile]) -> list[Page | list[Diagnostic] | None]:
+    from nbpress.load import load_page
+
+    out: list[Page | list[Diagnostic] | None] = []
+    for source in chunk:
+        try:
+            out.append(load_page(source, site_dir))
+        except NbpressError as exc:
+            out.append(exc.diagnostics)
+    return out
+
+
+def load_pages(settings: Settings, sources: list[SourceFile], state: BuildState,
+               problems: list[Diagnostic]) -> list[Page]:
+    """Every page: reused from the last build when its Markdown file is unchanged."""
+    pages: list[Page] = []
+    todo: list[SourceFile] = []
+    for source in sources:
+        cached = state.pages.get(source.path)
+        if cached and cached[0] == source.signature and source.kind == "md" and cached[1].notebook is None:
+            pages.append(cached[1])
+        else:
+            todo.append(source)
+    for result in pmap(_load_chunk, todo, settings.site_dir, jobs(settings)):
+        if isinstance(result, list):
+            problems.extend(result)
+        elif result is not None:
+            pages.append(result)
+    undated = [p.source for p in pages if not p.dated]
+    if undated:
+        from nbpress.load import digest
+
+        dates = git_dates(settings.site_dir, undated)
+        pages = [
+            dataclasses.replace(p, date=dates[p.source], digest=digest(p.digest, str(dates[p.source])))
+            if p.source in dates else p
+            for p in pages
+        ]
+    return pages
+
+
+def _render_chunk(data: Any, chunk: Sequence[Any]) -> list[OutputFile]:
+    from nbpress.render import render_all
+
+    return render_all(list(chunk), data)
+
+
+def _layouts_digest(layouts: dict[str, Path]) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for name, path in layouts.items():
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _missing_images(pages: list[Page], present: set[str], content_dir: str) -> list[Diagnostic]:
+    warnings = []
+    for page in pages:
+        refs = [("coverImage", page.cover_image), ("ogImage", page.og_image),
+                ("author.picture", page.author.picture if page.author else None)]
+        seen = set()
+        for key, ref in refs:
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if ref and ref.startswith("/") and not ref.startswith("//") and ref.lstrip("/") not in present:
+                warnings.append(Diagnostic(f"{key} '{ref}' not found (expected {content_dir}{ref})",
+                                           page.source, severity="warning"))
+    return warnings
+
+
+def build(settings: Settings, executor: Any = None, progress: Any = None, strict: bool = False) -> BuildResult:
+    """Build the site into settings.output_path; raise NbpressError with every content problem."""
+    started = time.perf_counter()
+    check_output(settings)
+    output = settings.output_path
+    sources, assets = discover(settings)
+    layouts = layout_files(settings)
+    quick = load_state(settings.site_dir, output, with_pages=False)
+    key = _inputs_key(settings, sources, assets, layouts, quick.watched)
+    if (quick.inputs == key and settings.execute != "force" and output.is_dir()
+            and all((output / p).exists() for p in quick.outputs)):
+        return BuildResult(unchanged=True, seconds=time.perf_counter() - started)
+
+    # Heavy imports only past the no-change path, which must stay fast.
+    from nbpress.load import digest
+    from nbpress.render import RenderInput, layout_dirs, route_digest
+    from nbpress.route import collections, plan_routes, with_collection_urls
+
+    state = load_state(settings.site_dir, output) if quick.inputs else BuildState()
+    problems: list[Diagnostic] = []
+    pages = load_pages(settings, sources, state, problems)
+    loaded = {p.source: p for p in pages}
+    result = BuildResult()
+    notebooks = [p for p in pages if p.notebook is not None]
+    watched: list[str] = []
+    if notebooks:
+        from nbpress.notebook import render_notebook
+
+        pages_by_source = {p.source: p for p in pages}
+        for page in notebooks:
+            pages_by_source[page.source] = render_notebook(page)
+        pages = list(pages_by_source.values())
+    if not settings.drafts:
+        pages = [p for p in pages if not p.draft]
+    routes, pages, route_problems = plan_routes(layouts, pages, settings.page_size)
+    problems.extend(route_problems)
+
+    coll_urls = with_collection_urls(routes)
+    categories = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), ""))
+                       for c in collections(pages, "category"))
+    tags = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), "")) for c in collections(pages, "tag"))
+    routes = [dataclasses.replace(r, collection=dataclasses.replace(r.collection, url=coll_urls.get(
+        (r.collection.field, r.collection.slug), ""))) if r.collection else r for r in routes]
+
+    # Every other file of the site, and who claims each output path.
+    files: list[OutputFile] = []
+    claimed: dict[str, str] = {r.output: (r.page or f"layout {r.layout}") for r in routes}
+    for asset in assets:
+        files.append(OutputFile(asset.rel, copy_from=str(settings.site_dir / asset.path), digest=asset.signature))
+    for name, path in layouts.items():
+        if not is_template(name) and is_route(name):
+            files.append(OutputFile(name, copy_from=str(path), digest=signature([path])))
+    for page in pages:
+        folder = page.url.lstrip("/")
+        for page_file in page.files:
+            files.append(OutputFile(folder + page_file.name, page_file.data, digest=digest(page_file.data)))
+    for item in files:
+        origin = item.copy_from or next((p.source for p in pages if item.path.startswith(p.url.lstrip("/"))), "")
+        if item.path in claimed:
+            problems.append(Diagnostic(f"two files would be written at /{item.path}: {claimed[item.path]} and {origin}",
+                                       claimed[item.path]))
+        claimed[item.path] = str(origin)
+    result.warnings.extend(_missing_images(pages, set(claimed), settings.content_dir))
+    errors = [p for p in problems if p.severity == "error"]
+    result.warnings.extend(p for p in problems if p.severity == "warning")
+    if strict:
+        errors += [dataclasses.replace(w, severity="error") for w in result.warnings]
+    if errors:
+        raise NbpressError(errors)
+
+    data = RenderInput(
+        settings=settings, layout_dirs=layout_dirs(settings), pages={p.source: p for p in pages},
+        categories=categories, tags=tags,
+        source_urls={"/" + p.source[len(settings.content_dir) + 1:]: p.url for p in pages if p.url},
+        layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
+    )
+    fresh = not (state.inputs and output.is_dir())
+    todo = []
+    for route in routes:
+        route_key = route_digest(route, data)
+        if not fresh and state.outputs.get(route.output) == route_key:
+            files.append(OutputFile(route.output, digest=route_key))
+        else:
+            todo.append(route)
+    rendered = pmap(_render_chunk, todo, data, jobs(settings), threshold=200)
+    files.extend(rendered)
+    result.rendered = len(rendered)
+
+    from nbpress.write import write_changes, write_fresh
+
+    if fresh:
+        write_fresh(output, files)
+        result.written = len(files)
+    else:
+        result.written = write_changes(output, files, state.outputs)
+    new_state = BuildState(
+        inputs=_inputs_key(settings, sources, assets, layouts, watched),
+        outputs={f.path: f.digest for f in files},
+        watched=watched,
+        pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},
+    )
+    save_state(settings.site_dir, output, new_state)
+    result.pages = len(pages)
+    result.seconds = time.perf_counter() - started
+    return result

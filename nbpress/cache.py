@@ -1,0 +1,89 @@
+"""Everything under .nbpress/: the build state (what output/ holds, pages already loaded)
+and the executed-notebook cache. The only code that touches .nbpress/."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbpress import __version__
+from nbpress.model import Page
+
+STATE_FORMAT = 1
+
+
+@dataclass
+class BuildState:
+    """What the last successful build into one output folder knew."""
+
+    inputs: str = ""  # a hash of every input's path, mtime and size, and the options
+    outputs: dict[str, str] = field(default_factory=dict)  # output file -> digest
+    watched: list[str] = field(default_factory=list)  # extra input files (depends, lock files)
+    pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
+
+
+def _state_dir(site_dir: Path, output: Path) -> Path:
+    key = hashlib.blake2b(str(output).encode(), digest_size=6).hexdigest()
+    return site_dir / ".nbpress" / "state" / key
+
+
+def load_state(site_dir: Path, output: Path, with_pages: bool = True) -> BuildState:
+    """The state of the last build into `output`, or an empty one (a miss is always safe)."""
+    folder = _state_dir(site_dir, output)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        if manifest.get("format") != STATE_FORMAT or manifest.get("version") != __version__:
+            return BuildState()
+        state = BuildState(manifest["inputs"], manifest["outputs"], manifest.get("watched", []))
+        if with_pages:
+            with open(folder / "pages.pickle", "rb") as handle:
+                state.pages = pickle.load(handle)
+        return state
+    except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
+        return BuildState()
+
+
+def save_state(site_dir: Path, output: Path, state: BuildState) -> None:
+    """Record a successful build; written atomically, file by file."""
+    folder = _state_dir(site_dir, output)
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = site_dir / ".nbpress" / "state" / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# build state: local to this machine, never commit\n*\n")
+    _atomic(folder / "pages.pickle", pickle.dumps(state.pages, protocol=pickle.HIGHEST_PROTOCOL))
+    manifest = {"format": STATE_FORMAT, "version": __version__, "inputs": state.inputs,
+                "outputs": state.outputs, "watched": state.watched}
+    _atomic(folder / "manifest.json", json.dumps(manifest, sort_keys=True).encode())
+
+
+def forget_state(site_dir: Path, output: Path) -> None:
+    """Drop the state of builds into `output` (it no longer describes what is there)."""
+    folder = _state_dir(site_dir, output)
+    for name in ("manifest.json", "pages.pickle"):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+
+
+def _atomic(path: Path, data: bytes) -> None:
+    temp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def signature(paths: list[Path], extra: Any = None) -> str:
+    """A hash of where the files are, when they changed and how big they are."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr(extra).encode())
+    for path in paths:
+        try:
+            st = path.stat()
+            h.update(f"{path}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
+        except OSError:
+            h.update(f"{path}\0missing\n".encode())
+    return h.hexdigest()

@@ -1,0 +1,84 @@
+"""Stage 1: find the sources and assets under the content folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from nbpress.config import Settings
+from nbpress.model import Asset, SourceFile
+
+_PERCENT = re.compile(rb"^# %%|^# ---\n# jupyter:", re.MULTILINE)
+_SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}
+
+
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or name.startswith("#")
+
+
+def is_percent_script(path: Path) -> bool:
+    """A .py file is a jupytext notebook when it has `# %%` cells or a jupytext header."""
+    with open(path, "rb") as handle:
+        return bool(_PERCENT.search(handle.read(65536)))
+
+
+def discover(settings: Settings) -> tuple[list[SourceFile], list[Asset]]:
+    """Every source and every asset under the content folder, sorted by path."""
+    content = settings.content_path
+    output = settings.output_path
+    sources: list[SourceFile] = []
+    assets: list[Asset] = []
+    site = settings.site_dir
+    for folder, dirs, files in os.walk(content):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d for d in dirs if not _skipped(d) and d not in _SKIP_DIRS and (here / d).resolve() != output
+        )
+        stems = {name[:-6] for name in files if name.endswith(".ipynb")}
+        for name in sorted(files):
+            if _skipped(name):
+                continue
+            full = here / name
+            path = full.relative_to(site).as_posix()
+            rel = full.relative_to(content).as_posix()
+            stem, ext = os.path.splitext(name)
+            st = full.stat()
+            sig = f"{st.st_mtime_ns}-{st.st_size}"
+            if ext == ".ipynb":
+                sources.append(SourceFile(path, rel, "ipynb", st.st_mtime, sig))
+            elif ext == ".md":
+                sources.append(SourceFile(path, rel, "md", st.st_mtime, sig, paired=stem in stems))
+            elif ext == ".py" and is_percent_script(full):
+                if stem not in stems:  # a paired .py is the .ipynb's twin, not a page
+                    sources.append(SourceFile(path, rel, "py", st.st_mtime, sig))
+            else:
+                assets.append(Asset(path, rel, sig))
+    return sources, assets
+
+
+def git_dates(site_dir: Path, paths: list[str]) -> dict[str, dt.datetime]:
+    """The last commit date of each path that git knows, from one `git log` call."""
+    if not paths:
+        return {}
+    try:
+        out = subprocess.run(
+            ["git", "log", "--format=@%ct", "--name-only", "--", *paths],
+            cwd=site_dir, capture_output=True, text=True, timeout=30, check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    prefix = subprocess.run(
+        ["git", "rev-parse", "--show-prefix"], cwd=site_dir, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    dates: dict[str, dt.datetime] = {}
+    when: dt.datetime | None = None
+    for line in out.splitlines():
+        if line.startswith("@"):
+            when = dt.datetime.fromtimestamp(int(line[1:]), dt.UTC).replace(tzinfo=None)
+        elif line and when is not None:
+            rel = line[len(prefix):] if prefix and line.startswith(prefix) else line
+            dates.setdefault(rel, when)
+    return dates

@@ -1,0 +1,149 @@
+"""The one Markdown engine, for posts and notebook markdown cells alike."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.lexers.special import TextLexer
+from pygments.util import ClassNotFound
+
+from nbpress.model import Heading
+from nbpress.urls import slugify
+
+LinkResolver = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    headings: tuple[Heading, ...]
+    title: str | None  # the leading `# heading`, when it was taken out of the body
+    excerpt: str  # plain text of the first paragraph
+    has_math: bool
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer(language: str) -> Lexer:
+    try:
+        return get_lexer_by_name(language or "text", stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return TextLexer(stripnl=False, ensurenl=False)
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def highlight(code: str, language: str) -> str:
+    """Code as HTML with Pygments CSS classes, in the theme's code block markup."""
+    lang = (language or "").strip().split()[0] if language and language.strip() else ""
+    body = pygments_highlight(code, _lexer(lang.lower()), _FORMATTER) if lang else html.escape(code)
+    cls = f' class="language-{html.escape(lang)}"' if lang else ""
+    return f'<div class="highlight"><pre><code{cls}>{body}</code></pre></div>\n'
+
+
+def _fence(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    return highlight(token.content, token.info.strip())
+
+
+def _math(content: str, options: dict[str, Any]) -> str:
+    # The plugin wraps this in span.math.inline / div.math.block; the delimiters stay so
+    # that a math renderer in the page (or a reader without one) can use them.
+    if options.get("display_mode"):
+        return f"\\[{html.escape(content)}\\]"
+    return f"\\({html.escape(content)}\\)"
+
+
+@functools.lru_cache(maxsize=1)
+def engine() -> MarkdownIt:
+    """The configured markdown-it-py parser (one per process)."""
+    md = (
+        MarkdownIt("commonmark", {"html": True, "typographer": False})
+        .enable(["table", "strikethrough"])
+        .use(footnote_plugin)
+        .use(tasklists_plugin)
+        .use(dollarmath_plugin, allow_space=False, allow_digits=False, renderer=_math)
+    )
+    md.add_render_rule("fence", _fence)
+    md.add_render_rule("code_block", lambda _r, tokens, idx, _o, _e: highlight(tokens[idx].content, ""))
+    return md
+
+
+def _text(token: Token) -> str:
+    return "".join(c.content for c in token.children or () if c.type in ("text", "code_inline", "softbreak"))
+
+
+def trim(text: str, limit: int = 240) -> str:
+    """Text shortened at a word boundary, with an ellipsis when cut."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def render_markdown(
+    text: str,
+    *,
+    title: str | None = None,
+    resolve: LinkResolver | None = None,
+    ids: set[str] | None = None,
+) -> Rendered:
+    """HTML for Markdown text, with heading ids, links resolved and the title taken out.
+
+    With no `title`, a leading `# heading` becomes the title and leaves the body; with a
+    title, a leading `# heading` that repeats it leaves the body too.
+    """
+    md = engine()
+    env: dict[str, Any] = {}
+    tokens = md.parse(text, env)
+    found: str | None = None
+    first = next((i for i, t in enumerate(tokens) if t.type not in ("html_block",)), None)
+    if first is not None and tokens[first].type == "heading_open" and tokens[first].tag == "h1":
+        heading = _text(tokens[first + 1]).strip()
+        if title is None or heading.casefold() == title.strip().casefold():
+            found = heading
+            del tokens[first : first + 3]
+    ids = set() if ids is None else ids
+    headings: list[Heading] = []
+    excerpt = ""
+    has_math = False
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            label = _text(tokens[i + 1]).strip()
+            base = slugify(label)
+            anchor, n = base, 1
+            while anchor in ids:
+                n += 1
+                anchor = f"{base}-{n}"
+            ids.add(anchor)
+            token.attrSet("id", anchor)
+            headings.append(Heading(int(token.tag[1]), label, anchor))
+        elif token.type == "paragraph_open" and not excerpt and token.level == 0:
+            excerpt = trim(_text(tokens[i + 1]))
+        elif token.type.startswith("math_block"):
+            has_math = True
+        if token.type == "inline" and token.children:
+            for child in token.children:
+                if child.type == "math_inline":
+                    has_math = True
+                elif resolve is not None and child.type in ("link_open", "image"):
+                    attr = "href" if child.type == "link_open" else "src"
+                    value = child.attrGet(attr)
+                    if isinstance(value, str):
+                        child.attrSet(attr, resolve(value))
+    body = md.renderer.render(tokens, md.options, env)
+    return Rendered(body, tuple(headings), found, excerpt, has_math)

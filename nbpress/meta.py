@@ -1,0 +1,219 @@
+"""Front matter: parse YAML blocks and check them against what the page model expects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import frontmatter
+import yaml
+
+from nbpress.config import EXECUTE_MODES
+from nbpress.errors import Diagnostic, NbpressError
+from nbpress.model import Author
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+
+KNOWN = {
+    "title", "date", "excerpt", "description", "author", "coverImage", "ogImage", "category",
+    "categories", "tags", "tag", "slug", "draft", "layout", "execute", "depends",
+}
+_HANDLER = frontmatter.YAMLHandler()  # python-frontmatter finds the block; we parse it for line numbers
+
+
+@dataclass
+class Where:
+    """Where a front-matter block sits, so that errors can point at a line or a cell."""
+
+    path: str
+    first_line: int | None = None  # file line of the YAML block's first line
+    cell: int | None = None
+    text: str = ""
+
+    def at(self, key: str | None, message: str, severity: str = "error") -> Diagnostic:
+        line = None
+        if self.first_line is not None:
+            line = self.first_line
+            if key is not None:
+                match = re.search(rf"^{re.escape(key)}\s*:", self.text, re.MULTILINE)
+                if match:
+                    line += self.text.count("\n", 0, match.start())
+        return Diagnostic(message, self.path, line, self.cell, severity)  # type: ignore[arg-type]
+
+
+@dataclass
+class FrontMatter:
+    """Front matter checked and in the page model's types."""
+
+    title: str | None = None
+    date: dt.datetime | None = None
+    excerpt: str | None = None
+    author: Author | None = None
+    cover_image: str | None = None
+    og_image: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    slug: str | None = None
+    draft: bool = False
+    layout: str | None = None
+    execute: dict[str, Any] = field(default_factory=dict)
+    depends: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def split(text: str) -> tuple[str | None, str, int]:
+    """The YAML block of a `---` fenced header, the rest, and the rest's first line."""
+    if not _HANDLER.detect(text):
+        return None, text, 1
+    block, rest = _HANDLER.split(text)
+    return block, rest, text[: len(text) - len(rest)].count("\n") + 1
+
+
+def parse_yaml(block: str, where: Where) -> dict[str, Any]:
+    """The mapping in a YAML block; NbpressError pointing at the line if it is not one."""
+    try:
+        data = yaml.load(block, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        context_mark = getattr(exc, "context_mark", None)
+        if context and context_mark is not None and where.first_line is not None:
+            problem = f"{problem} ({context} started on line {where.first_line + context_mark.line})"
+        line = where.first_line + mark.line if mark is not None and where.first_line is not None else None
+        raise NbpressError(Diagnostic(f"invalid front matter: {problem}", where.path, line, where.cell)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise NbpressError(where.at(None, f"invalid front matter: expected key: value pairs, not {kind}"))
+    return {str(k): v for k, v in data.items()}
+
+
+def parse_date(value: Any) -> dt.datetime | None:
+    """A datetime from a YAML date, datetime or ISO string; None if it is none of those."""
+    if isinstance(value, dt.datetime):
+        when = value
+    elif isinstance(value, dt.date):
+        when = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return tuple(s.strip() for s in value.split(",") if s.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) for v in value):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return None
+
+
+def _url(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("url")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def check(raw: dict[str, Any], where: Where) -> tuple[FrontMatter, list[Diagnostic]]:
+    """Front matter in the page model's types, and every problem found in it."""
+    fm = FrontMatter(meta={k: v for k, v in raw.items() if k not in KNOWN})
+    problems: list[Diagnostic] = []
+
+    def bad(key: str, expected: str) -> None:
+        problems.append(where.at(key, f"invalid front matter: '{key}' must be {expected}, not {raw[key]!r}"))
+
+    if "title" in raw and raw["title"] is not None:
+        if isinstance(raw["title"], (str, int, float)) and not isinstance(raw["title"], bool):
+            fm.title = str(raw["title"]).strip() or None
+        else:
+            bad("title", "a string")
+    if raw.get("date") is not None:
+        fm.date = parse_date(raw["date"])
+        if fm.date is None:
+            bad("date", "a date such as 2024-05-01 or 2024-05-01T09:30:00")
+    for key in ("excerpt", "description"):
+        if raw.get(key) is not None:
+            if isinstance(raw[key], str):
+                fm.excerpt = fm.excerpt or raw[key].strip()
+            else:
+                bad(key, "a string")
+    author = raw.get("author")
+    if isinstance(author, str) and author.strip():
+        fm.author = Author(author.strip())
+    elif isinstance(author, dict) and isinstance(author.get("name"), str):
+        picture = author.get("picture")
+        fm.author = Author(author["name"], picture if isinstance(picture, str) else None)
+    elif author is not None:
+        bad("author", "a name, or a mapping with 'name' and 'picture'")
+    for key, attr in (("coverImage", "cover_image"), ("ogImage", "og_image")):
+        if raw.get(key) is not None:
+            url = _url(raw[key])
+            if url is None:
+                bad(key, "a URL, or a mapping with 'url'")
+            setattr(fm, attr, url)
+    categories: list[str] = []
+    for key in ("category", "categories"):
+        if raw.get(key) is not None:
+            values = _strings(raw[key])
+            if values is None:
+                bad(key, "a name or a list of names")
+            else:
+                categories.extend(v for v in values if v not in categories)
+    fm.categories = tuple(categories)
+    tags: list[str] = []
+    for key in ("tags", "tag"):
+        if raw.get(key) is not None:
+            values = _strings(raw[key])
+            if values is None:
+                bad(key, "a name or a list of names")
+            else:
+                tags.extend(v for v in values if v not in tags)
+    fm.tags = tuple(tags)
+    for key in ("slug", "layout"):
+        if raw.get(key) is not None:
+            if isinstance(raw[key], (str, int)) and not isinstance(raw[key], bool) and str(raw[key]).strip():
+                setattr(fm, key, str(raw[key]).strip())
+            else:
+                bad(key, "a string")
+    if "draft" in raw and raw["draft"] is not None:
+        if isinstance(raw["draft"], bool):
+            fm.draft = raw["draft"]
+        else:
+            bad("draft", "true or false")
+    execute = raw.get("execute")
+    if isinstance(execute, bool):
+        execute = "auto" if execute else "off"
+    if isinstance(execute, str) and execute in EXECUTE_MODES:
+        fm.execute = {"mode": execute}
+    elif isinstance(execute, dict) and _valid_execute(execute):
+        fm.execute = dict(execute)
+    elif execute is not None:
+        bad("execute", f"one of {', '.join(EXECUTE_MODES)}, or a mapping with mode, timeout, allow_errors")
+    if raw.get("depends") is not None:
+        values = _strings(raw["depends"]) if not isinstance(raw["depends"], str) else (raw["depends"],)
+        if values is None:
+            bad("depends", "a file name or a list of file names (globs allowed)")
+        else:
+            fm.depends = values
+    return fm, problems
+
+
+def _valid_execute(value: dict[str, Any]) -> bool:
+    checks = {
+        "mode": lambda v: v in EXECUTE_MODES,
+        "timeout": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+        "allow_errors": lambda v: isinstance(v, bool),
+        "kernel": lambda v: isinstance(v, str),
+    }
+    return all(k in checks and checks[k](v) for k, v in value.items())

@@ -1,0 +1,222 @@
+"""Stage: a notebook's cells and outputs as HTML, with images as files beside the page."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import posixpath
+from typing import Any
+
+from nbpress.ansi import ansi_to_html
+from nbpress.load import content_link
+from nbpress.markdown import highlight, render_markdown
+from nbpress.model import Heading, Page, PageFile
+
+# Richest first, as Jupyter and nbconvert choose.
+MIME_ORDER = (
+    "application/vnd.jupyter.widget-view+json",
+    "application/javascript",
+    "text/html",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/latex",
+    "text/markdown",
+    "text/plain",
+)
+_IMAGE_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp", "image/svg+xml": "svg"}
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def _tags(cell: dict[str, Any]) -> set[str]:
+    meta = cell.get("metadata", {})
+    tags = set(meta.get("tags", []) or [])
+    jupyter = meta.get("jupyter", {}) or {}
+    if jupyter.get("source_hidden"):
+        tags.add("hide-input")
+    if jupyter.get("outputs_hidden"):
+        tags.add("hide-output")
+    return tags
+
+
+def _collapse_cr(text: str) -> str:
+    """Carriage returns as a terminal shows them (progress bars keep their last state)."""
+    if "\r" not in text:
+        return text
+    return "\n".join(line.rsplit("\r", 1)[-1] if not line.endswith("\r") else line.rstrip("\r").rsplit("\r", 1)[-1]
+                     for line in text.replace("\r\n", "\n").split("\n"))
+
+
+@dataclasses.dataclass
+class _Context:
+    """What rendering one notebook accumulates: files to write, heading ids, scripts needed."""
+
+    rel: str
+    files: list[PageFile] = dataclasses.field(default_factory=list)
+    ids: set[str] = dataclasses.field(default_factory=set)
+    headings: list[Heading] = dataclasses.field(default_factory=list)
+    has_math: bool = False
+    needs: set[str] = dataclasses.field(default_factory=set)
+
+    def add_file(self, name: str, data: bytes) -> str:
+        self.files.append(PageFile(name, data))
+        return name
+
+
+def _image(mime: str, data: Any, meta: dict[str, Any], name: str, ctx: _Context) -> str:
+    raw = _text(data).encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(_text(data))
+    filename = ctx.add_file(f"{name}.{_IMAGE_EXT[mime]}", raw)
+    size = meta.get(mime, {}) if isinstance(meta.get(mime), dict) else {}
+    attrs = "".join(f' {k}="{int(size[k])}"' for k in ("width", "height") if isinstance(size.get(k), (int, float)))
+    return f'<img src="{filename}" alt="output"{attrs} loading="lazy">'
+
+
+def _rich(output: dict[str, Any], name: str, ctx: _Context) -> str:
+    data = output.get("data", {})
+    meta = output.get("metadata", {})
+    for mime in MIME_ORDER:
+        if mime not in data:
+            continue
+        value = data[mime]
+        if mime == "application/vnd.jupyter.widget-view+json":
+            if isinstance(value, dict) and value.get("model_id") in ctx.needs:
+                ctx.needs.add("widgets")
+                view = html.escape(_json(value), quote=False)
+                return f'<script type="application/vnd.jupyter.widget-view+json">{view}</script>'
+            continue  # no saved widget state: fall back to the next representation
+        if mime == "application/javascript":
+            ctx.needs.add("javascript")
+            return f'<div class="output-js"><script>{_text(value)}</script></div>'
+        if mime == "text/html":
+            return f'<div class="output-html">{_text(value)}</div>'
+        if mime in _IMAGE_EXT:
+            return _image(mime, value, meta, name, ctx)
+        if mime == "text/latex":
+            ctx.has_math = True
+            return f'<div class="output-latex math display">{html.escape(_text(value))}</div>'
+        if mime == "text/markdown":
+            rendered = render_markdown(_text(value), title="", resolve=content_link(ctx.rel), ids=ctx.ids)
+            ctx.has_math = ctx.has_math or rendered.has_math
+            return f'<div class="output-markdown">{rendered.html}</div>'
+        return f'<pre class="output-text">{ansi_to_html(_text(value))}</pre>'
+    return ""
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+def render_outputs(outputs: list[dict[str, Any]], cell_number: int, ctx: _Context) -> str:
+    """The HTML of one code cell's outputs."""
+    parts: list[str] = []
+    for k, output in enumerate(outputs, 1):
+        kind = output.get("output_type")
+        name = f"cell{cell_number}-{k}"
+        if kind == "stream":
+            stream = output.get("name", "stdout")
+            text = ansi_to_html(_collapse_cr(_text(output.get("text"))))
+            if parts and parts[-1].startswith(f'<pre class="output-stream {stream}">'):
+                parts[-1] = parts[-1][: -len("</pre>")] + text + "</pre>"
+            else:
+                parts.append(f'<pre class="output-stream {stream}">{text}</pre>')
+        elif kind == "error":
+            trace = "\n".join(output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"])
+            parts.append(f'<pre class="output-error">{ansi_to_html(trace)}</pre>')
+        elif kind in ("display_data", "execute_result"):
+            rich = _rich(output, name, ctx)
+            if rich:
+                parts.append(rich)
+    return "".join(f'<div class="output">{p}</div>' for p in parts)
+
+
+def _attachments(cell: dict[str, Any], number: int, ctx: _Context) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for name, bundle in sorted((cell.get("attachments") or {}).items()):
+        for mime in ("image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp"):
+            if mime in bundle:
+                stem = posixpath.splitext(posixpath.basename(name))[0] or "attachment"
+                filename = f"cell{number}-{stem}.{_IMAGE_EXT[mime]}"
+                text = _text(bundle[mime])
+                data = text.encode() if mime == "image/svg+xml" else base64.b64decode(text)
+                names[name] = ctx.add_file(filename, data)
+                break
+    return names
+
+
+def render_notebook(page: Page) -> Page:
+    """The page with its notebook rendered into body, toc and files."""
+    nb = page.notebook
+    if nb is None:
+        return page
+    ctx = _Context(rel=page.source.split("/", 1)[-1])
+    meta = nb.get("metadata", {})
+    kernelspec, language_info = meta.get("kernelspec") or {}, meta.get("language_info") or {}
+    language = kernelspec.get("language") or language_info.get("name") or "python"
+    widgets = (meta.get("widgets") or {}).get("application/vnd.jupyter.widget-state+json") or {}
+    ctx.needs |= set(widgets.get("state") or {})
+    skip = meta.get("nbpress", {}).get("skip_cells", 0)
+    resolve_content = content_link(ctx.rel)
+    parts: list[str] = []
+    title_pending = True
+    for number, cell in enumerate(nb.get("cells", []), 1):
+        if number <= skip:
+            continue
+        tags = _tags(cell)
+        if "remove-cell" in tags:
+            continue
+        kind = cell.get("cell_type")
+        source = _text(cell.get("source"))
+        if kind == "markdown":
+            files = _attachments(cell, number, ctx)
+
+            def resolve(href: str, files: dict[str, str] = files) -> str:
+                if href.startswith("attachment:"):
+                    return files.get(href[len("attachment:"):], href)
+                return resolve_content(href)
+
+            rendered = render_markdown(source, title=page.title if title_pending else "", resolve=resolve, ids=ctx.ids)
+            title_pending = title_pending and not source.strip()
+            ctx.headings.extend(rendered.headings)
+            ctx.has_math = ctx.has_math or rendered.has_math
+            parts.append(f'<div class="cell markdown">{rendered.html}</div>')
+        elif kind == "code":
+            title_pending = False
+            inner = ""
+            if "remove-input" not in tags and source.strip():
+                code = highlight(source, language)
+                if "hide-input" in tags:
+                    code = f'<details class="input"><summary>Show code</summary>{code}</details>'
+                else:
+                    code = f'<div class="input">{code}</div>'
+                inner += code
+            if "remove-output" not in tags:
+                outputs = render_outputs(cell.get("outputs", []), number, ctx)
+                if outputs and "hide-output" in tags:
+                    outputs = f'<details class="outputs"><summary>Show output</summary>{outputs}</details>'
+                elif outputs:
+                    outputs = f'<div class="outputs">{outputs}</div>'
+                inner += outputs
+            if inner:
+                parts.append(f'<div class="cell code" id="cell-{number}">{inner}</div>')
+        elif kind == "raw":
+            cell_meta = cell.get("metadata") or {}
+            mime = cell_meta.get("format") or cell_meta.get("raw_mimetype")
+            if mime in ("text/html", "html"):
+                parts.append(f'<div class="cell raw">{source}</div>')
+    return dataclasses.replace(
+        page,
+        body="\n".join(parts),
+        toc=tuple(ctx.headings),
+        files=tuple(ctx.files),
+        notebook=None,
+        has_math=ctx.has_math,
+        scripts=tuple(sorted(ctx.needs & {"widgets", "javascript"})),
+    )

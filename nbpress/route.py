@@ -1,0 +1,151 @@
+"""Stage: layouts x pages -> every route of the site (dynamic routes, generated statically)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+
+from nbpress.errors import Diagnostic
+from nbpress.model import Collection, Page, Route
+from nbpress.theme import is_route, is_template
+from nbpress.urls import output_file, slugify
+
+_PARAM = re.compile(r"\[([A-Za-z_][\w-]*)\]")
+
+
+def url_pattern(layout: str) -> str:
+    """The site path a layout serves, with its [params]: posts/[slug].html -> /posts/[slug]/."""
+    if layout.endswith(".html") and layout != "404.html":
+        stem = layout[: -len(".html")]
+        if stem == "index" or stem.endswith("/index"):
+            return "/" + stem[: -len("index")]
+        return "/" + stem + "/"
+    return "/" + layout
+
+
+def field_values(page: Page, name: str) -> tuple[str, ...]:
+    """The values of a front-matter field that a `[name]` route ranges over."""
+    if name in ("category", "categories"):
+        return page.categories
+    if name in ("tag", "tags"):
+        return page.tags
+    value = page.meta.get(name)
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return (str(value),)
+    return ()
+
+
+def collections(pages: Iterable[Page], name: str) -> list[Collection]:
+    """One collection per distinct value of a field (merged by URL name), sorted by name."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for page in pages:
+        for value in field_values(page, name):
+            slug = slugify(value)
+            _, members = found.setdefault(slug, (value, []))
+            if page.source not in members:
+                members.append(page.source)
+    kind = {"categories": "category", "tags": "tag"}.get(name, name)
+    ordered = sorted(found.items(), key=lambda item: item[1][0].casefold())
+    return [Collection(kind, display, slug, tuple(members)) for slug, (display, members) in ordered]
+
+
+def _paginate(url: str, pages: tuple[str, ...], size: int) -> list[tuple[str, tuple[str, ...], int, int]]:
+    chunks = [pages[i : i + size] for i in range(0, len(pages), size)] or [()]
+    return [
+        (url if n == 1 else f"{url}page/{n}/", chunk, n, len(chunks)) for n, chunk in enumerate(chunks, 1)
+    ]
+
+
+def _slug_layout(layouts: list[str]) -> str | None:
+    slug_layouts = [layout for layout in layouts if "[slug]" in layout and layout.endswith(".html")]
+    if "posts/[slug].html" in slug_layouts:
+        return "posts/[slug].html"
+    return slug_layouts[0] if slug_layouts else None
+
+
+def _page_layout(page: Page, templates: list[str]) -> str | None:
+    """The template a page's `layout:` names: as written, with .html, or as a partial."""
+    name = (page.layout or "").strip("/")
+    for candidate in (name, f"{name}.html", f"_{name}", f"_{name}.html", f"posts/_{name}.html"):
+        if candidate in templates:
+            return candidate
+    return None
+
+
+def plan_routes(
+    layouts: Iterable[str], pages: list[Page], page_size: int
+) -> tuple[list[Route], list[Page], list[Diagnostic]]:
+    """Every route, the pages with their URL set, and the problems found (clashing URLs)."""
+    templates = [path for path in layouts if is_template(path)]
+    layouts = [path for path in templates if is_route(path)]
+    problems: list[Diagnostic] = []
+    pages = sorted(pages, key=lambda p: (p.date, p.source), reverse=True)
+    listed = tuple(p.source for p in pages)
+    routes: list[Route] = []
+    post_layout = _slug_layout(layouts)
+    if post_layout:
+        pattern = url_pattern(post_layout)
+        pages = [dataclasses.replace(p, url=pattern.replace("[slug]", p.slug)) for p in pages]
+    by_field: dict[str, list[Collection]] = {}
+    for layout in layouts:
+        params = _PARAM.findall(layout)
+        pattern = url_pattern(layout)
+        html = layout.endswith(".html")
+        if len(params) > 1:
+            problems.append(Diagnostic(f"a layout path can have one [parameter], this one has {len(params)}", layout))
+            continue
+        if not params:
+            if html and pattern == "/":
+                for url, chunk, n, count in _paginate(pattern, listed, page_size):
+                    routes.append(Route(url, output_file(url), layout, pages=chunk, page_number=n, page_count=count))
+            else:
+                routes.append(Route(pattern, output_file(pattern), layout, pages=listed))
+            continue
+        param = params[0]
+        if param == "slug":
+            for page in pages:
+                url = pattern.replace("[slug]", page.slug)
+                chosen = _page_layout(page, templates) if page.layout else layout
+                if chosen is None:
+                    problems.append(Diagnostic(f"layout '{page.layout}' not found in layouts/", page.source))
+                    chosen = layout
+                routes.append(Route(url, output_file(url), chosen, page=page.source))
+            continue
+        if param not in by_field:
+            by_field[param] = collections(pages, param)
+        for collection in by_field[param]:
+            url = pattern.replace(f"[{param}]", collection.slug)
+            if html:
+                for page_url, chunk, n, count in _paginate(url, collection.pages, page_size):
+                    routes.append(Route(page_url, output_file(page_url), layout, collection=collection,
+                                        pages=chunk, page_number=n, page_count=count))
+            else:
+                routes.append(Route(url, output_file(url), layout, collection=collection, pages=collection.pages))
+    routes, clashes = _unique(routes)
+    problems.extend(clashes)
+    return routes, pages, problems
+
+
+def _unique(routes: list[Route]) -> tuple[list[Route], list[Diagnostic]]:
+    seen: dict[str, Route] = {}
+    problems: list[Diagnostic] = []
+    for route in routes:
+        other = seen.get(route.output)
+        if other is None:
+            seen[route.output] = route
+            continue
+        first, second = (other.page or other.layout), (route.page or route.layout)
+        problems.append(Diagnostic(f"two pages would be written at {route.url}: {first} and {second}", second))
+    return list(seen.values()), problems
+
+
+def with_collection_urls(routes: list[Route]) -> dict[tuple[str, str], str]:
+    """The first HTML page of each collection: (field, slug) -> url."""
+    urls: dict[tuple[str, str], str] = {}
+    for route in routes:
+        if route.collection and route.page_number == 1 and route.layout.endswith(".html"):
+            urls.setdefault((route.collection.field, route.collection.slug), route.url)
+    return urls

@@ -1,0 +1,42 @@
+"""Layouts: the built-in theme's files, overridden and extended by the site's layouts/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nbpress.config import Settings
+
+THEME_DIR = Path(__file__).parent / "theme" / "layouts"
+TEMPLATE_EXTS = (".html", ".xml", ".txt", ".json", ".webmanifest")
+
+
+def _walk(root: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    if not root.is_dir():
+        return found
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or name.endswith("~"):
+                continue
+            full = Path(folder) / name
+            found[full.relative_to(root).as_posix()] = full
+    return found
+
+
+def layout_files(settings: Settings) -> dict[str, Path]:
+    """Every layout path and the file that provides it: the site's wins over the theme's."""
+    files = _walk(THEME_DIR)
+    files.update(_walk(settings.layouts_path))
+    return dict(sorted(files.items()))
+
+
+def is_template(path: str) -> bool:
+    """Templates are rendered with Jinja2; other layout files (CSS, fonts) are copied."""
+    return path.endswith(TEMPLATE_EXTS)
+
+
+def is_route(path: str) -> bool:
+    """A layout whose path is a URL: no part of it starts with `_`."""
+    return not any(part.startswith("_") for part in path.split("/"))

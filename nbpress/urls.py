@@ -1,0 +1,64 @@
+"""URL names and links: safe path segments, and every link built from base_url."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from urllib.parse import quote, urljoin, urlsplit
+
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{n}{i}" for n in ("com", "lpt") for i in range(10)}
+_UNSAFE = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def slugify(value: str) -> str:
+    """A safe URL segment: Unicode letters and digits kept, the rest folded into '-'."""
+    text = unicodedata.normalize("NFKC", str(value)).lower()
+    text = _UNSAFE.sub("-", text.replace("_", "-")).strip("-")
+    if not text:
+        return "untitled"
+    if text.split("-")[0] in _RESERVED and len(text.split("-")[0]) == len(text):
+        text += "-"
+    return text
+
+
+def is_relative_mode(base_url: str) -> bool:
+    """A base_url of "" or "./" makes every link relative to its page (works from file://)."""
+    return base_url in ("", ".", "./")
+
+
+def base_path(base_url: str) -> str:
+    """The path part of base_url, with leading and trailing slash: "/repo/"."""
+    if is_relative_mode(base_url):
+        return "/"
+    path = urlsplit(base_url).path if "://" in base_url else base_url
+    return "/" + path.strip("/") + "/" if path.strip("/") else "/"
+
+
+def link(target: str, current: str, base_url: str) -> str:
+    """A link from the page at site path `current` to site path `target`."""
+    if not target.startswith("/"):
+        return target
+    if not is_relative_mode(base_url):
+        return base_path(base_url)[:-1] + quote(target, safe="/#?=&%~:+@!$,;")
+    path, sep, fragment = target.partition("#")
+    start = current if current.endswith("/") else posixpath.dirname(current) + "/"
+    rel = posixpath.relpath(path, start) if path != start else "."
+    if path.endswith("/"):
+        rel = (rel.rstrip("/") + "/index.html") if rel != "." else "index.html"
+    return quote(rel, safe="/#?=&%~:+@!$,;.") + sep + fragment
+
+
+def absolute(target: str, base_url: str) -> str:
+    """An absolute URL for feeds and meta tags (a path when base_url has no host)."""
+    if target.startswith(("http://", "https://", "//")):
+        return target
+    if "://" in base_url:
+        return urljoin(base_url.rstrip("/") + "/", quote(target.lstrip("/"), safe="/#?=&%~:+@!$,;"))
+    return base_path(base_url)[:-1] + quote(target, safe="/#?=&%~:+@!$,;")
+
+
+def output_file(url: str) -> str:
+    """The file under output/ that serves a site path."""
+    path = url.lstrip("/")
+    return path + "index.html" if path.endswith("/") or not path else path
