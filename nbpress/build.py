@@ -33,7 +33,7 @@ class BuildResult:
     unchanged: bool = False
     seconds: float = 0.0
     warnings: list[Diagnostic] = field(default_factory=list)
-    executed: dict[str, int] = field(default_factory=dict)
+    executed: dict[str, float] = field(default_factory=dict)
 
 
 def check_output(settings: Settings) -> None:
@@ -152,11 +152,18 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     notebooks = [p for p in pages if p.notebook is not None]
     watched: list[str] = []
     if notebooks:
+        from nbpress.execute import execute
         from nbpress.notebook import render_notebook
 
+        pages, exec_problems, report = execute(pages, settings, executor, progress)
+        problems.extend(exec_problems)
+        watched = report.watched
+        result.executed = {"executed": report.executed, "cached": report.cached, "failed": report.failed,
+                           "seconds": round(report.seconds, 2)}
         pages_by_source = {p.source: p for p in pages}
-        for page in notebooks:
-            pages_by_source[page.source] = render_notebook(page)
+        for page in pages:
+            if page.notebook is not None:
+                pages_by_source[page.source] = render_notebook(page)
         pages = list(pages_by_source.values())
     if not settings.drafts:
         pages = [p for p in pages if not p.draft]

@@ -21,6 +21,41 @@ def _report(diagnostics: list[Diagnostic]) -> None:
         click.secho(str(diagnostic), fg=colour, err=True)
 
 
+class ExecutionProgress:
+    """Which notebooks are running, done, cached or failed: a live line on a terminal, plain lines elsewhere."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.running: dict[str, float] = {}
+        self.counts = {"executed": 0, "cached": 0, "failed": 0}
+
+    def __call__(self, source: str, status: str, seconds: float) -> None:
+        if status == "queued":
+            return
+        if status == "running":
+            self.running[source] = seconds
+        else:
+            self.running.pop(source, None)
+            self.counts[status] = self.counts.get(status, 0) + 1
+        if self.live:
+            names = ", ".join(Path(s).name for s in sorted(self.running)) or "-"
+            line = (f"running: {names} | executed {self.counts['executed']}, cached {self.counts['cached']}, "
+                    f"failed {self.counts['failed']}")
+            width = shutil.get_terminal_size().columns - 1
+            click.echo("\r\x1b[K" + line[:width], nl=False, err=True)
+            if status != "running":
+                click.echo("\r\x1b[K", nl=False, err=True)
+                click.echo(f"{status:>8} {source}" + (f" ({seconds:.1f} s)" if seconds else ""), err=True)
+        elif status != "running":
+            click.echo(f"{status:>8} {source}" + (f" ({seconds:.1f} s)" if seconds else ""), err=True)
+        else:
+            click.echo(f"{'running':>8} {source}", err=True)
+
+    def done(self) -> None:
+        if self.live:
+            click.echo("\r\x1b[K", nl=False, err=True)
+
+
 def _settings(site: str, **overrides: Any) -> Settings:
     settings, warnings = load_settings(site, overrides)
     _report(warnings)
@@ -53,8 +88,16 @@ def build(site: str, output: str | None, execute: str | None, jobs: int | None, 
         from nbpress.config import replace
 
         settings = replace(settings, output_dir=str(Path(output).resolve()))
-    result = run_build(settings, strict=strict)
+    progress = ExecutionProgress()
+    try:
+        result = run_build(settings, progress=progress, strict=strict)
+    finally:
+        progress.done()
     _report(result.warnings)
+    if result.executed:
+        ran = result.executed
+        click.echo(f"notebooks: executed {ran['executed']:g}, from cache {ran['cached']:g}, failed {ran['failed']:g}, "
+                   f"in {ran['seconds']:.1f} s")
     where = _shown(settings.output_path)
     if result.unchanged:
         click.echo(f"nothing changed: {where} is up to date ({result.seconds:.2f} s)")

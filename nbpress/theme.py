@@ -18,7 +18,7 @@ def _walk(root: Path) -> dict[str, Path]:
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.startswith(".") or name.endswith("~"):
+            if name.startswith(".") or name.endswith("~") or name.upper().startswith("README"):
                 continue
             full = Path(folder) / name
             found[full.relative_to(root).as_posix()] = full
