@@ -109,16 +109,19 @@ class KernelWatch:
             self._stop.wait(self.interval)
 
     def start(self) -> None:
+        """Start polling in a daemon thread."""
         if self.available:
             self._thread.start()
 
     def stop(self) -> None:
+        """Stop polling and wait for the thread."""
         if self.available:
             self._stop.set()
             self._thread.join()
 
     @property
     def count(self) -> int | None:
+        """Kernels seen since construction; None where there is no /proc."""
         return len(self.seen) if self.available else None
 
 
@@ -209,7 +212,14 @@ def best(runs: Sequence[Run]) -> Run:
     return min(runs, key=lambda r: r.seconds)
 
 
+def spread(runs: Sequence[Run]) -> str:
+    """The range of wall times, to show how noisy the machine was."""
+    times = [r.seconds for r in runs]
+    return f"{len(times)} runs {min(times):.2f}-{max(times):.2f} s" if len(times) > 1 else "1 run"
+
+
 def peak(runs: Sequence[Run]) -> float:
+    """The largest peak RSS among runs, in MiB."""
     return max(r.max_rss_mib for r in runs)
 
 
@@ -296,6 +306,7 @@ class Post:
 
     @property
     def relpath(self) -> Path:
+        """Where the post lives inside the site."""
         return Path("notebooks") / self.category / f"{self.slug}.md"
 
 
@@ -306,6 +317,7 @@ class Prose:
         self.rng = rng
 
     def noun_phrase(self) -> str:
+        """e.g. "the lazy cache"."""
         rng = self.rng
         words = [rng.choice(DETERMINERS)]
         if rng.random() < 0.55:
@@ -316,6 +328,7 @@ class Prose:
         return " ".join(words)
 
     def clause(self) -> str:
+        """Subject, verb, object, maybe a prepositional phrase."""
         rng = self.rng
         parts = [self.noun_phrase()]
         if rng.random() < 0.25:
@@ -326,6 +339,7 @@ class Prose:
         return " ".join(parts)
 
     def sentence(self, links: Sequence[str] = ()) -> str:
+        """One or two clauses, sometimes with emphasis, inline code or a link."""
         rng = self.rng
         text = self.clause()
         if rng.random() < 0.35:
@@ -353,9 +367,11 @@ class Prose:
             words[i] = f"[{words[i]}]({rng.choice(links)})"
 
     def paragraph(self, links: Sequence[str] = ()) -> str:
+        """Three to six sentences."""
         return " ".join(self.sentence(links) for _ in range(self.rng.randint(3, 6)))
 
     def heading(self) -> str:
+        """A section heading."""
         rng = self.rng
         noun, other = rng.choice(NOUNS), rng.choice(NOUNS)
         options = [
@@ -370,6 +386,7 @@ class Prose:
         return text[:1].upper() + text[1:]
 
     def title(self) -> str:
+        """A post title in title case."""
         rng = self.rng
         adj, noun, other = rng.choice(ADJECTIVES), rng.choice(NOUNS), rng.choice(NOUNS)
         options = [
@@ -570,6 +587,7 @@ def write_site(site: Path, title: str = "Bench") -> None:
 
 
 def write_posts(site: Path, posts: Sequence[Post]) -> None:
+    """Write each post to notebooks/<category>/<slug>.md."""
     for post in posts:
         path = site / post.relpath
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -600,6 +618,8 @@ def generate_md_site(root: Path, count: int) -> tuple[Path, list[Post]]:
 
 @dataclass
 class Row:
+    """One line of the final table."""
+
     label: str
     value: str
     target: str = ""
@@ -608,6 +628,8 @@ class Row:
 
 @dataclass
 class Report:
+    """The figures gathered so far, and the sections that failed."""
+
     rows: list[Row] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     machine_factor: float | None = None
@@ -625,6 +647,7 @@ class Report:
         print(line, flush=True)
 
     def print_table(self) -> None:
+        """The final table, then the failed sections."""
         if not self.rows:
             for failure in self.failures:
                 print(f"FAILED: {failure}")
@@ -642,10 +665,12 @@ class Report:
 
 
 def secs(x: float) -> str:
+    """Seconds, for the table."""
     return f"{x:.2f} s"
 
 
 def mib(x: float) -> str:
+    """MiB, for the table."""
     return f"{x:.0f} MiB"
 
 
@@ -780,7 +805,7 @@ def run_baseline(site: Path, root: Path, posts: int, repeat: int, report: Report
             f"baseline, {procs} process{'es' if procs > 1 else ''} ({info['pages']} posts)",
             secs(b.seconds),
             f"team: {ref:.1f} s",
-            note=f"in-loop {info['loop_seconds']:.2f} s, peak {mib(b.max_rss_mib)}",
+            note=f"in-loop {info['loop_seconds']:.2f} s, peak {mib(b.max_rss_mib)}, {spread(runs)}",
         )
     factor = results[1].seconds / (REF_BASELINE_1 * scale)
     report.machine_factor = factor
@@ -847,6 +872,7 @@ def _edit(post: Post, round_: int, rng: random.Random) -> Post:
 
 
 def run_build(site: Path, posts: list[Post], args: argparse.Namespace, report: Report) -> None:
+    """Cold build, unchanged rebuild, one-post-changed rebuild (checked), peak memory."""
     n = len(posts)
     print(f"\n== build: nbpress build over {n} Markdown posts", flush=True)
     cold: list[Run] = []
@@ -880,13 +906,13 @@ def run_build(site: Path, posts: list[Post], args: argparse.Namespace, report: R
     else:
         hugo += " (run baseline)"
         cold_ok = None
-    report.add(f"cold build ({n} posts)", secs(best(cold).seconds), hugo, cold_ok)
+    report.add(f"cold build ({n} posts)", secs(best(cold).seconds), hugo, cold_ok, note=spread(cold))
     t = best(unchanged).seconds
     report.add("rebuild, nothing changed", secs(t), f"< {TARGET_REBUILD_UNCHANGED} s",
-               t < TARGET_REBUILD_UNCHANGED)
+               t < TARGET_REBUILD_UNCHANGED, note=spread(unchanged))
     t = best(changed).seconds
     report.add("rebuild, one post changed", secs(t), f"< {TARGET_REBUILD_CHANGED} s",
-               t < TARGET_REBUILD_CHANGED)
+               t < TARGET_REBUILD_CHANGED, note=spread(changed))
     report.add("  correct", "yes" if correct else "no", "post, category page 1, feeds",
                correct, note=detail)
     m = peak(cold + unchanged + changed)
@@ -962,6 +988,7 @@ def _jupyter() -> list[str]:
 
 
 def run_notebooks(root: Path, args: argparse.Namespace, report: Report) -> None:
+    """Serial nbconvert, nbpress --jobs 1 and 2 cold, and a fully cached rebuild."""
     m = args.notebooks
     print(f"\n== notebooks: {m} small notebooks", flush=True)
     site, paths = generate_nb_site(root, m)
@@ -999,7 +1026,7 @@ def run_notebooks(root: Path, args: argparse.Namespace, report: Report) -> None:
                                       watch_kernels=True))
         cold[jobs] = best(runs)
         report.add(f"nbpress build --jobs {jobs}, cold", secs(cold[jobs].seconds),
-                   note=f"kernels seen: {cold[jobs].kernels}")
+                   note=f"kernels seen: {cold[jobs].kernels}, {spread(runs)}")
     ratio = cold[2].seconds / serial
     report.add("  --jobs 2 / serial nbconvert", f"{ratio:.2f}x", f"<= {TARGET_JOBS2_RATIO}x",
                ratio <= TARGET_JOBS2_RATIO)
@@ -1010,7 +1037,7 @@ def run_notebooks(root: Path, args: argparse.Namespace, report: Report) -> None:
         cached.append(nbpress_build(site, "--execute", "cache", watch_kernels=True))
     c = best(cached)
     report.add("rebuild, all notebooks cached", secs(c.seconds), f"< {TARGET_CACHED_NB} s",
-               c.seconds < TARGET_CACHED_NB)
+               c.seconds < TARGET_CACHED_NB, note=spread(cached))
     kernels = [r.kernels for r in cached]
     n_kernels = None if None in kernels else sum(k or 0 for k in kernels)
     report.add("  kernels started", "n/a" if n_kernels is None else str(n_kernels), "0",
@@ -1022,7 +1049,19 @@ def run_notebooks(root: Path, args: argparse.Namespace, report: Report) -> None:
 # --------------------------------------------------------------------------
 
 
+def warn_if_busy(limit: float = 0.5) -> None:
+    """Say so when other processes are using the CPU: every figure is then noisy."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return
+    if load > limit:
+        print(f"warning: load average {load:.2f} before starting: other processes are busy, "
+              "so the figures will be noisy (compare the run ranges in parentheses)", flush=True)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; see the module docstring."""
     p = argparse.ArgumentParser(description="Benchmark nbpress (see bench/README.md).")
     p.add_argument("--posts", type=int, default=1000, help="Markdown posts (default 1000)")
     p.add_argument("--notebooks", type=int, default=20, help="notebooks (default 20)")
@@ -1046,6 +1085,7 @@ def _sections(only: str | None) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen sections, print the table; 1 if a section failed."""
     args = parse_args(argv)
     if args.baseline_worker:
         baseline_worker(Path(args.baseline_worker[0]), Path(args.baseline_worker[1]), args.procs)
@@ -1058,6 +1098,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: error: {e}", file=sys.stderr)
         return 2
     print(f"nbpress bench: python {sys.version.split()[0]}, {os.cpu_count()} cores, in {root}")
+    warn_if_busy()
     try:
         md: tuple[Path, list[Post]] | None = None
         for section in _sections(args.only):

@@ -123,7 +123,7 @@ class LocalExecutor:
             current: list[int | None] = [None]
             try:
                 nb = nbformat.reads(json.dumps(job.notebook), as_version=4)
-            except Exception as exc:  # noqa: BLE001 - nbformat's validation errors come in many kinds
+            except Exception as exc:
                 progress(job.source, "failed", 0.0)
                 return Outcome(job.source, None, Diagnostic(f"invalid notebook: {exc}", job.source))
             client = NotebookClient(
@@ -221,7 +221,7 @@ def _entry(executed: dict[str, Any], kernel: str, language: str, seconds: float)
     cells = [{"execution_count": c.get("execution_count"), "outputs": c.get("outputs", [])}
              for c in executed.get("cells", []) if c.get("cell_type") == "code"]
     meta = {k: v for k, v in executed.get("metadata", {}).items() if k in ("language_info", "widgets")}
-    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"kernel": kernel, "language": language, "executed": when, "seconds": round(seconds, 2),
             "cells": cells, "metadata": meta}
 
