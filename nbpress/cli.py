@@ -94,8 +94,8 @@ def build(site: str, output: str | None, execute: str | None, jobs: int | None, 
     finally:
         progress.done()
     _report(result.warnings)
-    if result.executed:
-        ran = result.executed
+    ran = result.executed
+    if ran and ran["executed"] + ran["cached"] + ran["failed"]:
         click.echo(f"notebooks: executed {ran['executed']:g}, from cache {ran['cached']:g}, failed {ran['failed']:g}, "
                    f"in {ran['seconds']:.1f} s")
     where = _shown(settings.output_path)

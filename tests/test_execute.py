@@ -1,0 +1,252 @@
+"""Execution against a real ipykernel: the cache, every failure kind, parallelism, the demo site."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+from nbpress.build import build
+from nbpress.config import load_settings
+from nbpress.errors import NbpressError
+from nbpress.execute import Job, Outcome, Progress
+
+os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def code(source: str, tags: Sequence[str] = ()) -> Any:
+    cell = new_code_cell(source)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def write_nb(path: Path, *cells: Any, front: str = "title: T\ndate: 2024-01-01", kernel: str = "python3") -> Path:
+    nb = new_notebook(cells=[new_raw_cell(f"---\n{front}\n---"), *cells])
+    nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def run(site: Path, **overrides: Any):  # type: ignore[no-untyped-def]
+    settings, _ = load_settings(site, {"timeout": 30, **overrides})
+    return build(settings)
+
+
+def errors_of(site: Path, **overrides: Any) -> list[str]:
+    with pytest.raises(NbpressError) as info:
+        run(site, **overrides)
+    return [str(d) for d in info.value.diagnostics]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "nbpress.toml").write_text('title = "t"\n')
+    return tmp_path
+
+
+def page_html(site: Path, slug: str) -> str:
+    return (site / "output" / "posts" / slug / "index.html").read_text()
+
+
+def test_cache_hit_miss_and_depends(site: Path) -> None:
+    (site / "nbpress.toml").write_text('title = "t"\nexecute = "cache"\n')
+    (site / "notebooks" / "data.csv").write_text("1\n2\n")
+    nb = write_nb(site / "notebooks" / "nb.ipynb", new_markdown_cell("Some prose."),
+                  code("print(sum(int(x) for x in open('data.csv')))"),
+                  front="title: T\ndate: 2024-01-01\ndepends: [data.csv]")
+    first = run(site)
+    assert first.executed["executed"] == 1
+    assert "3" in page_html(site, "nb")
+    cache_files = list((site / ".nbpress" / "cache").glob("*.json"))
+    assert len(cache_files) == 1
+    text = cache_files[0].read_text()
+    assert str(site) not in text  # no absolute paths: safe to commit
+
+    # A prose edit, and re-saved outputs with other execution counts, never re-execute.
+    doc = nbformat.read(nb, as_version=4)
+    doc.cells[1].source = "Other prose."
+    doc.cells[2].execution_count = 42
+    doc.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
+    nbformat.write(doc, nb)
+    second = run(site)
+    assert second.executed == {"executed": 0, "cached": 1, "failed": 0, "seconds": second.executed["seconds"]}
+    assert "Other prose." in page_html(site, "nb")
+
+    # A change to a listed data file always does.
+    (site / "notebooks" / "data.csv").write_text("1\n2\n3\n")
+    third = run(site)
+    assert third.executed["executed"] == 1
+    assert ">6" in page_html(site, "nb") or "6\n" in page_html(site, "nb")
+
+    # So does a code edit.
+    doc = nbformat.read(nb, as_version=4)
+    doc.cells[2].source = "print('edited')"
+    nbformat.write(doc, nb)
+    assert run(site).executed["executed"] == 1
+    assert "edited" in page_html(site, "nb")
+    assert len(list((site / ".nbpress" / "cache").glob("*.json"))) == 1  # older entries replaced
+
+
+def test_modes(site: Path) -> None:
+    saved = write_nb(site / "notebooks" / "saved.ipynb", code("print('fresh')"))
+    doc = nbformat.read(saved, as_version=4)
+    doc.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="as saved\n")]
+    doc.cells[1].execution_count = 1
+    nbformat.write(doc, saved)
+    run(site)  # auto: shown as saved
+    assert "as saved" in page_html(site, "saved")
+    assert run(site, execute="cache").executed["executed"] == 1
+    assert "fresh" in page_html(site, "saved")
+    assert run(site, execute="force").executed["executed"] == 1
+    result = run(site, execute="off")
+    assert result.executed["executed"] == result.executed["cached"] == 0
+    assert "as saved" in page_html(site, "saved")
+
+
+def test_cached_rebuild_starts_no_kernel(site: Path) -> None:
+    write_nb(site / "notebooks" / "a.ipynb", code("1 + 1"))
+    run(site)
+
+    class NoKernels:
+        def run(self, jobs: Sequence[Job], parallel: int, progress: Progress) -> list[Outcome]:
+            raise AssertionError(f"a kernel was started for {[j.source for j in jobs]}")
+
+    settings, _ = load_settings(site, {})
+    (site / "notebooks" / "a.ipynb").touch()
+    result = build(settings, executor=NoKernels())
+    assert result.executed["cached"] == 1
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ([code("x = 1"), code("1 / 0")], "notebooks/bad.ipynb: cell 3: ZeroDivisionError: division by zero"),
+        ([code("import time\ntime.sleep(60)")], "notebooks/bad.ipynb: cell 2: timed out"),
+        ([code("import os\nos._exit(1)")], "notebooks/bad.ipynb: cell 2: the kernel died"),
+        ([code("input('name? ')")], "notebooks/bad.ipynb: cell 2: StdinNotImplementedError"),
+    ],
+    ids=["raises", "timeout", "dead-kernel", "input"],
+)
+def test_failures_are_located_content_errors(site: Path, cells: list[Any], expected: str) -> None:
+    write_nb(site / "notebooks" / "bad.ipynb", *cells)
+    errors = errors_of(site, timeout=3)
+    assert len(errors) == 1
+    assert errors[0].startswith(expected), errors[0]
+    assert "\x1b[" not in errors[0]
+    assert not list((site / ".nbpress" / "cache").glob("*.json"))  # a failure is never cached
+
+
+def test_traceback_tail_is_shown(site: Path) -> None:
+    write_nb(site / "notebooks" / "bad.ipynb", code("def f():\n    return {}['missing']\nf()"))
+    (error,) = errors_of(site)
+    assert "KeyError: 'missing'" in error
+    assert "return {}['missing']" in error
+
+
+def test_missing_kernel_lists_installed(site: Path) -> None:
+    write_nb(site / "notebooks" / "k.ipynb", code("1"), kernel="no-such-kernel")
+    (error,) = errors_of(site)
+    assert "kernel 'no-such-kernel' is not installed" in error
+    assert "python3" in error
+
+
+def test_allowed_errors_are_shown(site: Path) -> None:
+    write_nb(site / "notebooks" / "tagged.ipynb", code("1 / 0", tags=["raises-exception"]), code("print('after')"))
+    write_nb(site / "notebooks" / "allowed.ipynb", code("raise ValueError('shown')"), code("print('after')"),
+             front="title: A\ndate: 2024-01-02\nexecute: {allow_errors: true}")
+    result = run(site)
+    assert result.executed["executed"] == 2
+    assert "ZeroDivisionError" in page_html(site, "tagged")
+    assert "after" in page_html(site, "tagged")
+    assert "ValueError" in page_html(site, "allowed")
+
+
+def test_skip_execution_and_tags_on_fresh_outputs(site: Path) -> None:
+    write_nb(site / "notebooks" / "t.ipynb",
+             code("raise SystemExit('never run')", tags=["skip-execution"]),
+             code("print('hidden-source')", tags=["remove-input"]),
+             code("print('no-output-here')", tags=["remove-output"]),
+             code("print('folded')", tags=["hide-input"]),
+             code("print('gone')", tags=["remove-cell"]))
+    run(site)
+    html = page_html(site, "t")
+    assert "never run" in html  # source kept, not executed
+    assert "hidden-source" in html and "print" not in html.split("hidden-source")[0].rsplit("cell-3", 1)[-1]
+    assert "no-output-here" in html  # its source stays
+    assert html.count("no-output-here") == 1
+    assert "<details" in html and "folded" in html
+    assert "gone" not in html
+
+
+def test_failed_build_keeps_previous_output(site: Path) -> None:
+    nb = write_nb(site / "notebooks" / "n.ipynb", code("print('good')"))
+    run(site)
+    before = page_html(site, "n")
+    doc = nbformat.read(nb, as_version=4)
+    doc.cells[1].source = "1/0"
+    nbformat.write(doc, nb)
+    errors_of(site)
+    assert page_html(site, "n") == before
+
+
+def test_notebooks_run_at_the_same_time(site: Path) -> None:
+    # Each notebook waits for the other's flag: they can only finish if they run in parallel.
+    rendezvous = site / "flags"
+    rendezvous.mkdir()
+    for me, other in (("a", "b"), ("b", "a")):
+        write_nb(site / "notebooks" / f"{me}.ipynb", code(
+            "import pathlib, time\n"
+            f"here = pathlib.Path({str(rendezvous)!r})\n"
+            f"(here / '{me}').touch()\n"
+            "deadline = time.time() + 20\n"
+            f"while not (here / '{other}').exists() and time.time() < deadline:\n"
+            "    time.sleep(0.05)\n"
+            f"assert (here / '{other}').exists(), 'ran alone'\n"
+            "print('met')"), front=f"title: {me}\ndate: 2024-01-01")
+    result = run(site, jobs=2)
+    assert result.executed["executed"] == 2
+
+
+def test_kernel_runs_in_the_notebook_folder_and_images_are_files(site: Path) -> None:
+    (site / "notebooks" / "sub").mkdir()
+    (site / "notebooks" / "sub" / "msg.txt").write_text("hello from data")
+    write_nb(site / "notebooks" / "sub" / "p.ipynb", code("print(open('msg.txt').read())"),
+             code("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()"))
+    run(site)
+    html = page_html(site, "p")
+    assert "hello from data" in html
+    assert "base64" not in html
+    images = list((site / "output" / "posts" / "p").glob("*.png"))
+    assert images and images[0].read_bytes().startswith(b"\x89PNG")
+
+
+def test_demo_site_builds_with_an_executed_notebook(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
+    for name in ("notebooks", "layouts"):
+        shutil.copytree(ROOT / name, demo / name)
+    shutil.copy(ROOT / "nbpress.toml", demo / "nbpress.toml")
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbpress", "build", "--site", str(demo)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "notebooks: executed 2" in proc.stdout  # the jupytext pair and the Markdown notebook
+    assert list((demo / "output" / "posts" / "random-walks").glob("*.png"))
+    entry = next((demo / ".nbpress" / "cache").glob("notebooks__tutorials__random-walks.ipynb--*.json"))
+    cache = json.loads(entry.read_text())
+    assert cache["source"] == "notebooks/tutorials/random-walks.ipynb"
+    assert str(demo) not in entry.read_text()
