@@ -79,33 +79,51 @@ class Run:
 
 
 class KernelWatch:
-    """Polls /proc for new processes whose command line mentions ipykernel."""
+    """Counts ipykernel processes started under one process tree, by polling /proc.
 
-    def __init__(self, interval: float = 0.02) -> None:
+    Only descendants of `root` count: other users of the machine may be running
+    kernels of their own at the same time.
+    """
+
+    def __init__(self, root: int, interval: float = 0.02) -> None:
+        self.root = root
         self.interval = interval
         self.available = Path("/proc/self/cmdline").exists()
         self.seen: set[int] = set()
-        self._before = self._kernel_pids() if self.available else set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
     @staticmethod
-    def _kernel_pids() -> set[int]:
-        pids: set[int] = set()
+    def _parent(pid: int) -> int:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        # The command name may hold spaces and parentheses; the ppid follows the last ")".
+        return int(stat[stat.rindex(b")") + 2 :].split()[1])
+
+    def _descends_from_root(self, pid: int) -> bool:
+        for _ in range(32):
+            if pid == self.root:
+                return True
+            if pid <= 1:
+                return False
+            pid = self._parent(pid)
+        return False
+
+    def _scan(self) -> None:
         for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
+            if not entry.name.isdigit() or int(entry.name) in self.seen:
                 continue
+            pid = int(entry.name)
             try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                    if b"ipykernel" in f.read():
-                        pids.add(int(entry.name))
-            except OSError:  # the process ended while we looked
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"ipykernel" in f.read() and self._descends_from_root(pid):
+                        self.seen.add(pid)
+            except (OSError, ValueError, IndexError):  # the process ended while we looked
                 continue
-        return pids
 
     def _poll(self) -> None:
         while not self._stop.is_set():
-            self.seen |= self._kernel_pids() - self._before
+            self._scan()
             self._stop.wait(self.interval)
 
     def start(self) -> None:
@@ -121,7 +139,7 @@ class KernelWatch:
 
     @property
     def count(self) -> int | None:
-        """Kernels seen since construction; None where there is no /proc."""
+        """Kernels seen so far; None where there is no /proc."""
         return len(self.seen) if self.available else None
 
 
@@ -140,19 +158,19 @@ def run_measured(
 ) -> Run:
     """Run cmd as a fresh child; return its wall time and its own peak RSS."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        watch = KernelWatch() if watch_kernels else None
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [os.fspath(c) for c in cmd],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+        watch = KernelWatch(proc.pid) if watch_kernels else None
         if watch:
             watch.start()
         try:
-            start = time.perf_counter()
-            proc = subprocess.Popen(
-                [os.fspath(c) for c in cmd],
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-            )
             # wait4 on exactly this pid: its rusage covers the child and the
             # descendants it reaped, and ru_maxrss is the largest single one.
             _, status, usage = os.wait4(proc.pid, 0)
@@ -862,6 +880,8 @@ def verify_change(output: Path, post: Post, old_title: str) -> tuple[bool, str]:
     if stale_feeds:
         problems.append("feeds without the new title: " + ", ".join(stale_feeds))
     found = ", ".join(str(p) for p in pages[:1] + collections[:1] + [f for f in feeds if f in hits])
+    if not feeds:
+        found += " (no feeds in the output to check)"
     return (not problems, "; ".join(problems) if problems else f"found in {found}")
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from nbpress import __version__
-from nbpress.cache import BuildState, load_state, save_state, signature
+from nbpress.cache import BuildState, digest, load_state, save_state, signature, templates_dir
 from nbpress.config import Settings, jobs
 from nbpress.discover import discover, git_dates
 from nbpress.errors import Diagnostic, NbpressError, SettingsError
 from nbpress.model import Asset, OutputFile, Page, SourceFile
 from nbpress.parallel import pmap
-from nbpress.theme import is_route, is_template, layout_files
+from nbpress.theme import is_route, is_template, layout_files, vendor_files
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,6 @@ def load_pages(settings: Settings, sources: list[SourceFile], state: BuildState,
             pages.append(result)
     undated = [p.source for p in pages if not p.dated]
     if undated:
-        from nbpress.load import digest
-
         dates = git_dates(settings.site_dir, undated)
         pages = [
             dataclasses.replace(p, date=dates[p.source], digest=digest(p.digest, str(dates[p.source])))
@@ -140,7 +138,6 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         return BuildResult(unchanged=True, seconds=time.perf_counter() - started)
 
     # Heavy imports only past the no-change path, which must stay fast.
-    from nbpress.load import digest
     from nbpress.render import RenderInput, layout_dirs, route_digest
     from nbpress.route import collections, plan_routes, with_collection_urls
 
@@ -185,6 +182,14 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     for name, path in layouts.items():
         if not is_template(name) and is_route(name):
             files.append(OutputFile(name, copy_from=str(path), digest=signature([path])))
+    for name in sorted({s for p in pages for s in p.scripts if s != "javascript"}):
+        vendored = vendor_files(name)
+        if not vendored:
+            users = ", ".join(p.source for p in pages if name in p.scripts)
+            problems.append(Diagnostic(f"{name} outputs cannot be shown: install the '{name}' package where nbpress "
+                                       f"runs (used by {users})", severity="warning"))
+        for url, script in vendored.items():
+            files.append(OutputFile(url, copy_from=str(script), digest=signature([script])))
     for page in pages:
         folder = page.url.lstrip("/")
         for page_file in page.files:
@@ -208,6 +213,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         categories=categories, tags=tags,
         source_urls={"/" + p.source[len(settings.content_dir) + 1:]: p.url for p in pages if p.url},
         layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
+        compiled=templates_dir(settings.site_dir),
     )
     fresh = not (state.inputs and output.is_dir())
     todo = []

@@ -76,6 +76,22 @@ def _atomic(path: Path, data: bytes) -> None:
     os.replace(temp, path)
 
 
+def digest(*parts: bytes | str) -> str:
+    """A short stable hash of the parts."""
+    h = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def templates_dir(site_dir: Path) -> Path:
+    """Where compiled layouts are kept between builds."""
+    folder = site_dir / ".nbpress" / "state" / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def signature(paths: list[Path], extra: Any = None) -> str:
     """A hash of where the files are, when they changed and how big they are."""
     h = hashlib.blake2b(digest_size=16)

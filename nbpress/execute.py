@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from nbpress.ansi import strip_ansi
-from nbpress.cache import LOCK_FILES, cache_get, cache_put, execution_key
+from nbpress.cache import LOCK_FILES, cache_get, cache_put, digest, execution_key
 from nbpress.config import Settings, jobs
 from nbpress.errors import Diagnostic
-from nbpress.load import digest
 from nbpress.model import Page
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import posixpath
 import re
@@ -12,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from nbpress import __version__
+from nbpress.cache import digest
 from nbpress.errors import Diagnostic, NbpressError
 from nbpress.markdown import render_markdown, trim
 from nbpress.meta import FrontMatter, Where, check, parse_yaml, split
@@ -37,13 +37,11 @@ def content_link(rel: str):  # type: ignore[no-untyped-def]
     return resolve
 
 
-def digest(*parts: bytes | str) -> str:
-    """A short stable hash of the parts."""
-    h = hashlib.blake2b(digest_size=12)
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
+def folder_name(folder: str) -> str:
+    """A category name from a folder: data-science -> Data Science (names with capitals kept)."""
+    if folder != folder.lower():
+        return folder
+    return " ".join(word.capitalize() for word in folder.replace("_", "-").split("-") if word)
 
 
 def _page(source: SourceFile, fm: FrontMatter, kind: SourceKind, raw: bytes, **fields: Any) -> Page:
@@ -66,7 +64,7 @@ def _page(source: SourceFile, fm: FrontMatter, kind: SourceKind, raw: bytes, **f
         author=fm.author,
         cover_image=resolve(fm.cover_image) if fm.cover_image else None,
         og_image=resolve(fm.og_image) if fm.og_image else None,
-        categories=fm.categories or ((folder,) if folder else ()),
+        categories=fm.categories or ((folder_name(folder),) if folder else ()),
         tags=fm.tags,
         draft=fm.draft,
         layout=fm.layout,

@@ -84,7 +84,15 @@ def engine() -> MarkdownIt:
 
 
 def _text(token: Token) -> str:
-    return "".join(c.content for c in token.children or () if c.type in ("text", "code_inline", "softbreak"))
+    parts = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "math_inline":
+            parts.append(f"${child.content}$")
+    return "".join(parts)
 
 
 def trim(text: str, limit: int = 240) -> str:

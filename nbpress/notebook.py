@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
+import json
 import posixpath
 from typing import Any
 
@@ -15,6 +16,7 @@ from nbpress.model import Heading, Page, PageFile
 
 # Richest first, as Jupyter and nbconvert choose.
 MIME_ORDER = (
+    "application/vnd.plotly.v1+json",
     "application/vnd.jupyter.widget-view+json",
     "application/javascript",
     "text/html",
@@ -62,7 +64,8 @@ class _Context:
     ids: set[str] = dataclasses.field(default_factory=set)
     headings: list[Heading] = dataclasses.field(default_factory=list)
     has_math: bool = False
-    needs: set[str] = dataclasses.field(default_factory=set)
+    needs: set[str] = dataclasses.field(default_factory=set)  # scripts the outputs need
+    widget_models: set[str] = dataclasses.field(default_factory=set)  # models with saved state
 
     def add_file(self, name: str, data: bytes) -> str:
         self.files.append(PageFile(name, data))
@@ -84,10 +87,16 @@ def _rich(output: dict[str, Any], name: str, ctx: _Context) -> str:
         if mime not in data:
             continue
         value = data[mime]
+        if mime == "application/vnd.plotly.v1+json" and isinstance(value, dict):
+            # Drawn by the page's copy of plotly.js (loaded only on pages with a figure).
+            ctx.needs.add("plotly")
+            figure = _script_json(value)
+            return (f'<div class="output-plotly" id="plotly-{name}"></div>'
+                    f'<script type="application/json" data-plotly="plotly-{name}">{figure}</script>')
         if mime == "application/vnd.jupyter.widget-view+json":
-            if isinstance(value, dict) and value.get("model_id") in ctx.needs:
+            if isinstance(value, dict) and value.get("model_id") in ctx.widget_models:
                 ctx.needs.add("widgets")
-                view = html.escape(_json(value), quote=False)
+                view = _script_json(value)
                 return f'<script type="application/vnd.jupyter.widget-view+json">{view}</script>'
             continue  # no saved widget state: fall back to the next representation
         if mime == "application/javascript":
@@ -108,10 +117,9 @@ def _rich(output: dict[str, Any], name: str, ctx: _Context) -> str:
     return ""
 
 
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True)
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element (which decodes no entities)."""
+    return json.dumps(value, sort_keys=True).replace("</", "<\\/")
 
 
 def render_outputs(outputs: list[dict[str, Any]], cell_number: int, ctx: _Context) -> str:
@@ -161,7 +169,7 @@ def render_notebook(page: Page) -> Page:
     kernelspec, language_info = meta.get("kernelspec") or {}, meta.get("language_info") or {}
     language = kernelspec.get("language") or language_info.get("name") or "python"
     widgets = (meta.get("widgets") or {}).get("application/vnd.jupyter.widget-state+json") or {}
-    ctx.needs |= set(widgets.get("state") or {})
+    ctx.widget_models = set(widgets.get("state") or {})
     skip = meta.get("nbpress", {}).get("skip_cells", 0)
     resolve_content = content_link(ctx.rel)
     parts: list[str] = []
@@ -211,6 +219,8 @@ def render_notebook(page: Page) -> Page:
             mime = cell_meta.get("format") or cell_meta.get("raw_mimetype")
             if mime in ("text/html", "html"):
                 parts.append(f'<div class="cell raw">{source}</div>')
+    if "widgets" in ctx.needs:  # the saved widget state, read by the widgets' embed script
+        parts.insert(0, f'<script type="application/vnd.jupyter.widget-state+json">{_script_json(widgets)}</script>')
     return dataclasses.replace(
         page,
         body="\n".join(parts),
@@ -218,5 +228,5 @@ def render_notebook(page: Page) -> Page:
         files=tuple(ctx.files),
         notebook=None,
         has_math=ctx.has_math,
-        scripts=tuple(sorted(ctx.needs & {"widgets", "javascript"})),
+        scripts=tuple(sorted(ctx.needs)),
     )

@@ -16,10 +16,10 @@ from markupsafe import Markup
 from nbpress import __version__
 from nbpress.config import Settings
 from nbpress.errors import Diagnostic, NbpressError
-from nbpress.load import digest
+from nbpress.cache import digest
 from nbpress.model import Collection, OutputFile, Page, Route
 from nbpress.theme import THEME_DIR
-from nbpress.urls import absolute, link, slugify
+from nbpress.urls import absolute, is_relative_mode, link, slugify
 
 _LINK_ATTR = re.compile(r'(\s(?:href|src|poster)=)(["\'])(/(?!/)[^"\']*)\2')
 _ABS_ATTR = re.compile(r'(\s(?:href|src|poster)=)(["\'])([^"\'#][^"\']*)\2')
@@ -33,6 +33,7 @@ class Site(TypedDict):
     author: str
     language: str
     base_url: str
+    relative: bool  # links are relative to each page (base_url "./"): no absolute URLs to give
     home: str  # absolute URL of the home page
     version: str
 
@@ -71,7 +72,13 @@ class RenderInput:
     categories: tuple[Collection, ...]
     tags: tuple[Collection, ...]
     source_urls: Mapping[str, str]  # "/nextjs/post.md" -> "/posts/post/"
-    layouts_digest: str
+    layouts_digest: str  # the layouts' contents and the settings
+    compiled: Path | None = None  # where compiled layouts are kept between builds
+
+    @functools.cached_property
+    def collections_digest(self) -> str:
+        """Every layout may show the categories and tags, so their names and sizes count."""
+        return digest(*(f"{c.field}:{c.slug}:{c.name}:{c.url}:{len(c.pages)}" for c in (*self.categories, *self.tags)))
 
 
 def long_date(value: dt.date | dt.datetime) -> str:
@@ -87,10 +94,11 @@ def rfc3339(value: dt.date | dt.datetime) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def environment(layout_dirs: tuple[Path, ...]) -> jinja2.Environment:
+def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment over the site's layouts, then the theme's (one per process)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in layout_dirs]),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
         undefined=jinja2.ChainableUndefined,
         keep_trailing_newline=True,
@@ -136,8 +144,10 @@ def route_digest(route: Route, data: RenderInput) -> str:
     names = [route.page] if route.page else []
     names.extend(route.pages)
     page_digests = [data.pages[n].digest + data.pages[n].url for n in names if n in data.pages]
-    collections = [f"{c.slug}:{c.name}:{c.url}:{len(c.pages)}" for c in (*data.categories, *data.tags)]
-    return digest(data.layouts_digest, repr(dataclasses.astuple(route)), *page_digests, *collections)
+    coll = route.collection
+    shape = (route.url, route.layout, route.page, route.page_number, route.page_count,
+             coll and (coll.field, coll.name, coll.slug, coll.url, len(coll.pages)))
+    return digest(data.layouts_digest, data.collections_digest, repr(shape), *page_digests)
 
 
 def _collection_url(data: RenderInput, kind: str, name: str) -> str:
@@ -151,7 +161,8 @@ def _collection_url(data: RenderInput, kind: str, name: str) -> str:
 def site_info(settings: Settings) -> Site:
     return Site(
         title=settings.title, description=settings.description, author=settings.author,
-        language=settings.language, base_url=settings.base_url, home=absolute("/", settings.base_url),
+        language=settings.language, base_url=settings.base_url, relative=is_relative_mode(settings.base_url),
+        home=absolute("/", settings.base_url),
         version=__version__,
     )
 
@@ -185,7 +196,7 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         url=url, absolute=absolute_url, collection_url=lambda kind, name: _collection_url(data, kind, name),
         absolute_html=lambda html, page_url: Markup(absolute_html(str(html), page_url, settings.base_url)),
     )
-    text = environment(data.layout_dirs).get_template(route.layout).render(**context)
+    text = environment(data.layout_dirs, data.compiled).get_template(route.layout).render(**context)
     return OutputFile(route.output, text.encode("utf-8"), digest=route_digest(route, data))
 
 

@@ -40,3 +40,19 @@ def is_template(path: str) -> bool:
 def is_route(path: str) -> bool:
     """A layout whose path is a URL: no part of it starts with `_`."""
     return not any(part.startswith("_") for part in path.split("/"))
+
+
+def vendor_files(name: str) -> dict[str, Path]:
+    """Scripts that notebook outputs need (output path -> file); empty if they cannot be found."""
+    if name == "widgets":
+        folder = Path(__file__).parent / "theme" / "vendor" / "widgets"
+        return {f"static/vendor/widgets/{p.name}": p for p in sorted(folder.iterdir()) if p.suffix != ".txt"}
+    if name == "plotly":
+        import importlib.util
+
+        spec = importlib.util.find_spec("plotly")
+        if spec and spec.submodule_search_locations:
+            path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+            if path.is_file():
+                return {"static/vendor/plotly.min.js": path}
+    return {}

@@ -250,3 +250,22 @@ def test_demo_site_builds_with_an_executed_notebook(tmp_path: Path) -> None:
     cache = json.loads(entry.read_text())
     assert cache["source"] == "notebooks/tutorials/random-walks.ipynb"
     assert str(demo) not in entry.read_text()
+
+
+def test_plotly_and_widgets_work_in_the_static_page(site: Path) -> None:
+    write_nb(site / "notebooks" / "fig.ipynb", code(
+        "import plotly.graph_objects as go\ngo.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))"))
+    write_nb(site / "notebooks" / "slider.ipynb", code("import ipywidgets as w\nw.IntSlider(value=7)"),
+             front="title: S\ndate: 2024-01-02")
+    write_nb(site / "notebooks" / "plain.ipynb", code("print('no scripts')"), front="title: P\ndate: 2024-01-03")
+    run(site)
+    out = site / "output"
+    fig = page_html(site, "fig")
+    assert 'data-plotly="plotly-cell2-1"' in fig and '"type": "scatter"' in fig
+    assert (out / "static" / "vendor" / "plotly.min.js").is_file()
+    slider = page_html(site, "slider")
+    assert "application/vnd.jupyter.widget-state+json" in slider
+    assert "application/vnd.jupyter.widget-view+json" in slider
+    assert (out / "static" / "vendor" / "widgets" / "embed.js").is_file()
+    plain = page_html(site, "plain")
+    assert "plotly.min.js" not in plain and "embed.js" not in plain  # a page loads only what it needs
