@@ -194,7 +194,8 @@ def render_notebook(page: Page) -> Page:
             title_pending = title_pending and not source.strip()
             ctx.headings.extend(rendered.headings)
             ctx.has_math = ctx.has_math or rendered.has_math
-            parts.append(f'<div class="cell markdown">{rendered.html}</div>')
+            if rendered.html.strip():  # a cell that only held the title leaves nothing
+                parts.append(f'<div class="cell markdown">{rendered.html}</div>')
         elif kind == "code":
             title_pending = False
             inner = ""
