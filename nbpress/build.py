@@ -46,12 +46,12 @@ def check_output(settings: Settings) -> None:
 
 
 def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asset],
-                layouts: dict[str, Path], watched: list[str]) -> str:
+                layouts: dict[str, Path], watched: list[str], strict: bool) -> str:
     files = sorted(layouts.values())
     if settings.settings_file:
         files.append(settings.site_dir / settings.settings_file)
     files.extend(settings.site_dir / w for w in watched)
-    options = dataclasses.asdict(settings) | {"version": __version__}
+    options = dataclasses.asdict(settings) | {"version": __version__, "strict": strict}
     listing = [(s.path, s.signature) for s in sources] + [(a.path, a.signature) for a in assets]
     return signature(files, (options, listing))
 
@@ -132,10 +132,10 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     sources, assets = discover(settings)
     layouts = layout_files(settings)
     quick = load_state(settings.site_dir, output, with_pages=False)
-    key = _inputs_key(settings, sources, assets, layouts, quick.watched)
+    key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict)
     if (quick.inputs == key and settings.execute != "force" and output.is_dir()
             and all((output / p).exists() for p in quick.outputs)):
-        return BuildResult(unchanged=True, seconds=time.perf_counter() - started)
+        return BuildResult(unchanged=True, seconds=time.perf_counter() - started, warnings=quick.warnings)
 
     # Heavy imports only past the no-change path, which must stay fast.
     from nbpress.render import RenderInput, layout_dirs, route_digest
@@ -235,9 +235,10 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     else:
         result.written = write_changes(output, files, state.outputs)
     new_state = BuildState(
-        inputs=_inputs_key(settings, sources, assets, layouts, watched),
+        inputs=_inputs_key(settings, sources, assets, layouts, watched, strict),
         outputs={f.path: f.digest for f in files},
         watched=watched,
+        warnings=result.warnings,
         pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},
     )
     save_state(settings.site_dir, output, new_state)

@@ -4,6 +4,7 @@ and the executed-notebook cache. The only code that touches .nbpress/."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nbpress import __version__
+from nbpress.errors import Diagnostic
 from nbpress.model import Page
 
 STATE_FORMAT = 1
@@ -25,6 +27,7 @@ class BuildState:
     inputs: str = ""  # a hash of every input's path, mtime and size, and the options
     outputs: dict[str, str] = field(default_factory=dict)  # output file -> digest
     watched: list[str] = field(default_factory=list)  # extra input files (depends, lock files)
+    warnings: list[Diagnostic] = field(default_factory=list)  # said again when nothing changed
     pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
 
 
@@ -40,7 +43,8 @@ def load_state(site_dir: Path, output: Path, with_pages: bool = True) -> BuildSt
         manifest = json.loads((folder / "manifest.json").read_text())
         if manifest.get("format") != STATE_FORMAT or manifest.get("version") != __version__:
             return BuildState()
-        state = BuildState(manifest["inputs"], manifest["outputs"], manifest.get("watched", []))
+        warnings = [Diagnostic(**w) for w in manifest.get("warnings", [])]
+        state = BuildState(manifest["inputs"], manifest["outputs"], manifest.get("watched", []), warnings)
         if with_pages:
             with open(folder / "pages.pickle", "rb") as handle:
                 state.pages = pickle.load(handle)
@@ -58,7 +62,8 @@ def save_state(site_dir: Path, output: Path, state: BuildState) -> None:
         ignore.write_text("# build state: local to this machine, never commit\n*\n")
     _atomic(folder / "pages.pickle", pickle.dumps(state.pages, protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": STATE_FORMAT, "version": __version__, "inputs": state.inputs,
-                "outputs": state.outputs, "watched": state.watched}
+                "outputs": state.outputs, "watched": state.watched,
+                "warnings": [dataclasses.asdict(w) for w in state.warnings]}
     _atomic(folder / "manifest.json", json.dumps(manifest, sort_keys=True).encode())
 
 

@@ -76,7 +76,10 @@ _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
 
 
 def _key_line(text: str, key: str) -> int | None:
-    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    """The line of `key =` in the nbpress table (after [tool.nbpress] in pyproject.toml)."""
+    table = re.search(r"^\s*\[tool\.nbpress\]", text, re.MULTILINE)
+    start = table.end() if table else 0
+    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(text, start)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 

@@ -7,13 +7,14 @@ import json
 import posixpath
 import re
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
 from nbpress import __version__
 from nbpress.cache import digest
 from nbpress.errors import Diagnostic, NbpressError
-from nbpress.markdown import render_markdown, trim
+from nbpress.markdown import render_markdown
 from nbpress.meta import FrontMatter, Where, check, parse_yaml, split
 from nbpress.model import Author, Page, SourceFile, SourceKind
 from nbpress.urls import slugify
@@ -23,15 +24,23 @@ _FASTPAGES_KEY = re.compile(r"^-\s+([\w-]+)\s*:\s*(.*)$")
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
-def content_link(rel: str):  # type: ignore[no-untyped-def]
-    """A resolver that turns links relative to a source into site paths ("/dir/x.png")."""
+SOURCE_EXTS = (".md", ".ipynb", ".py")
+
+
+def content_link(rel: str, links: list[str] | None = None) -> Callable[[str], str]:
+    """A resolver that turns links relative to a source into site paths ("/dir/x.png").
+
+    Links to other sources are recorded in `links`: their URLs are only known after routing.
+    """
     folder = "/" + posixpath.dirname(rel)
 
     def resolve(href: str) -> str:
-        if not href or href.startswith(("#", "/", "mailto:", "data:", "attachment:")) or "://" in href:
+        if not href or href.startswith(("#", "mailto:", "data:", "attachment:")) or "://" in href:
             return href
         path, sep, fragment = href.partition("#")
-        site_path = posixpath.normpath(posixpath.join(folder, unquote(path)))
+        site_path = path if path.startswith("/") else posixpath.normpath(posixpath.join(folder, unquote(path)))
+        if links is not None and site_path.endswith(SOURCE_EXTS):
+            links.append(site_path)
         return site_path + (sep + fragment if sep else "")
 
     return resolve
@@ -83,11 +92,12 @@ def load_markdown(source: SourceFile, text: str, raw: bytes) -> Page:
     fm, problems = check(parse_yaml(block, where) if block is not None else {}, where)
     if problems:
         raise NbpressError(problems)
-    rendered = render_markdown(body, title=fm.title, resolve=content_link(source.rel))
+    links: list[str] = []
+    rendered = render_markdown(body, title=fm.title, resolve=content_link(source.rel, links))
     return _page(
         source, fm, "markdown", raw,
         title=rendered.title, excerpt=rendered.excerpt, body=rendered.html, toc=rendered.headings,
-        has_math=rendered.has_math,
+        has_math=rendered.has_math, links=tuple(sorted(set(links))),
     )
 
 
@@ -114,23 +124,25 @@ def _fastpages(cell: dict[str, Any]) -> dict[str, Any] | None:
     return data
 
 
-def notebook_front_matter(nb: dict[str, Any], path: str, text_header: str | None = None) -> tuple[dict[str, Any], int]:
-    """The front matter of a notebook and how many leading cells it takes out of the body."""
+def notebook_front_matter(
+    nb: dict[str, Any], path: str, text_header: str | None = None
+) -> tuple[dict[str, Any], int, Where]:
+    """The front matter of a notebook, how many leading cells it takes out of the body, and where it is."""
     cells = nb.get("cells", [])
     first = cells[0] if cells else None
     source = "".join(first.get("source", "")) if first else ""
     if first and first.get("cell_type") == "raw" and source.lstrip().startswith("---"):
         block, _, _ = split(source.lstrip() + ("\n" if not source.endswith("\n") else ""))
         where = Where(path, first_line=1, text=text_header) if text_header is not None else Where(path, cell=1)
-        return parse_yaml(block or "", where), 1
+        return parse_yaml(block or "", where), 1, where
     meta = nb.get("metadata", {}).get("nbpress")
     if isinstance(meta, dict):
-        return meta, 0
+        return meta, 0, Where(path)  # in the notebook's metadata, not in a cell
     if first and first.get("cell_type") == "markdown":
         fast = _fastpages(first)
         if fast is not None and len(fast) > 1:
-            return fast, 1
-    return {}, 0
+            return fast, 1, Where(path, cell=1)
+    return {}, 0, Where(path)
 
 
 def read_notebook(source: SourceFile, text: str) -> dict[str, Any]:
@@ -166,8 +178,7 @@ def load_notebook(source: SourceFile, text: str, raw: bytes, kind: SourceKind) -
     header = split(text)[0] if source.kind != "ipynb" else None
     if source.kind == "py":
         header = _py_header(text)
-    raw_fm, skip = notebook_front_matter(nb, source.path, header)
-    where = Where(source.path, first_line=1, text=header) if header is not None else Where(source.path, cell=1)
+    raw_fm, skip, where = notebook_front_matter(nb, source.path, header)
     fm, problems = check(raw_fm, where)
     if problems:
         raise NbpressError(problems)
@@ -176,14 +187,9 @@ def load_notebook(source: SourceFile, text: str, raw: bytes, kind: SourceKind) -
     if fm.title is None:
         match = next((m for m in map(_H1.search, markdown) if m), None)
         title = match.group(1) if match else None
-    excerpt = next((trim(p) for md in markdown for p in _paragraphs(md)), "")
+    excerpt = next((e for e in (render_markdown(md, title="").excerpt for md in markdown) if e), "")
     nb["metadata"].setdefault("nbpress", {})["skip_cells"] = skip
     return _page(source, fm, kind, raw, title=title, excerpt=excerpt, body="", notebook=nb)
-
-
-def _paragraphs(markdown: str) -> list[str]:
-    blocks = re.split(r"\n\s*\n", markdown)
-    return [b for b in blocks if b.strip() and not re.match(r"\s*([#>|`$<!\-*+]|\d+\.)", b)]
 
 
 def _py_header(text: str) -> str | None:
@@ -193,7 +199,8 @@ def _py_header(text: str) -> str | None:
             break
         lines.append(line[2:] if line.startswith("# ") else line[1:])
         if len(lines) > 1 and line.strip() == "# ---":
-            return "\n".join(lines[1:]) + "\n"
+            return "\n" + "\n".join(lines[1:]) + "\n"  # like split(): the block starts after '---'
+
     return None
 
 

@@ -84,6 +84,15 @@ def parse_yaml(block: str, where: Where) -> dict[str, Any]:
             problem = f"{problem} ({context} started on line {where.first_line + context_mark.line})"
         line = where.first_line + mark.line if mark is not None and where.first_line is not None else None
         raise NbpressError(Diagnostic(f"invalid front matter: {problem}", where.path, line, where.cell)) from None
+    except ValueError as exc:  # PyYAML builds dates itself: 2024-13-45 looks like one and is not
+        line, message = None, f"invalid front matter: {exc}"
+        for number, text in enumerate(block.splitlines()):
+            value = re.search(r"^\s*([\w-]+)\s*:\s*['\"]?(\d{4}-\d\d?-\d\d?)\b", text)
+            if value and parse_date(value.group(2)) is None:
+                line = where.first_line + number if where.first_line is not None else None
+                message = f"invalid front matter: '{value.group(1)}' is not a real date: {value.group(2)} ({exc})"
+                break
+        raise NbpressError(Diagnostic(message, where.path, line, where.cell)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

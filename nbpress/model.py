@@ -79,6 +79,7 @@ class Page:
     notebook: dict[str, Any] | None = None  # nbformat v4 JSON, until it is rendered
     has_math: bool = False
     scripts: tuple[str, ...] = ()  # what the page's outputs need: "widgets", "javascript", ...
+    links: tuple[str, ...] = ()  # site paths of the sources the body links to ("/b.md")
     url: str = ""  # set by routing
     provenance: dict[str, Any] | None = None  # how a notebook's outputs were made
 

@@ -7,6 +7,7 @@ import dataclasses
 import html
 import json
 import posixpath
+import re
 from typing import Any
 
 from nbpress.ansi import ansi_to_html
@@ -29,6 +30,7 @@ MIME_ORDER = (
     "text/markdown",
     "text/plain",
 )
+_FOOTNOTE_ID = re.compile(r'((?:id|href)="#?)(fn(?:ref)?)(\d+(?::\d+)?)(?=")')
 _IMAGE_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp", "image/svg+xml": "svg"}
 
 
@@ -171,7 +173,8 @@ def render_notebook(page: Page) -> Page:
     widgets = (meta.get("widgets") or {}).get("application/vnd.jupyter.widget-state+json") or {}
     ctx.widget_models = set(widgets.get("state") or {})
     skip = meta.get("nbpress", {}).get("skip_cells", 0)
-    resolve_content = content_link(ctx.rel)
+    links: list[str] = []
+    resolve_content = content_link(ctx.rel, links)
     parts: list[str] = []
     title_pending = True
     for number, cell in enumerate(nb.get("cells", []), 1):
@@ -194,8 +197,11 @@ def render_notebook(page: Page) -> Page:
             title_pending = title_pending and not source.strip()
             ctx.headings.extend(rendered.headings)
             ctx.has_math = ctx.has_math or rendered.has_math
-            if rendered.html.strip():  # a cell that only held the title leaves nothing
-                parts.append(f'<div class="cell markdown">{rendered.html}</div>')
+            body = rendered.html
+            if "footnote" in body:  # each cell numbers its footnotes from 1: keep their ids apart
+                body = _FOOTNOTE_ID.sub(rf"\1\2-cell{number}-\3", body)
+            if body.strip():  # a cell that only held the title leaves nothing
+                parts.append(f'<div class="cell markdown">{body}</div>')
         elif kind == "code":
             title_pending = False
             inner = ""
@@ -229,5 +235,6 @@ def render_notebook(page: Page) -> Page:
         files=tuple(ctx.files),
         notebook=None,
         has_math=ctx.has_math,
+        links=tuple(sorted(set(links))),
         scripts=tuple(sorted(ctx.needs)),
     )

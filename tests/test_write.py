@@ -1,0 +1,194 @@
+"""Write: deterministic output, incremental rebuilds, and old output kept when a build fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import PNG_B64, Site, code, display, markdown_cell, nb, percent, raw, stream, tree
+
+from nbpress.model import OutputFile
+from nbpress.write import write_changes, write_fresh
+
+
+def small_site(site: Site) -> None:
+    site.post("x/a.md", "---\ntitle: Alpha\ndate: 2024-01-01\ntags: [t]\n---\nAlpha body.\n")
+    site.post("x/b.md", "---\ntitle: Beta\ndate: 2024-01-02\n---\nBeta body.\n")
+    site.post("y/c.md", "---\ntitle: Gamma\ndate: 2024-01-03\n---\nGamma body with [a](../x/a.md).\n")
+    site.post("y/n.ipynb", nb(raw("---\ntitle: Delta\ndate: 2024-01-04\n---"), markdown_cell("## Heading\n\nText."),
+                              code("plot()", outputs=[stream("out\n"), display({"image/png": PNG_B64})])))
+    site.post("y/p.py", percent("title: Epsilon\n", "# %% [markdown]\n# Undated.\n", "# %%\nx = 1\n"))
+    site.post("assets/data.csv", "a,b\n1,2\n")
+
+
+def edit(path: Path, text: str) -> None:
+    """Rewrite a file and make sure its mtime moves on, even on coarse clocks."""
+    old = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(old + 2_000_000_000, old + 2_000_000_000))
+
+
+def test_two_builds_into_two_folders_are_byte_identical(site: Site, tmp_path: Path) -> None:
+    small_site(site)
+    one, two = tmp_path / "out-one", tmp_path / "out-two"
+    # Two processes, so that set and dict orders that depend on the hash seed would show.
+    assert site.cli("build", "--output", str(one)).returncode == 0
+    assert site.cli("build", "--output", str(two)).returncode == 0
+    first, second = tree(one), tree(two)
+    assert "posts/n/index.html" in first and "assets/data.csv" in first
+    assert any(p.startswith("posts/n/") and p.endswith(".png") for p in first)
+    assert first == second
+
+
+def test_rebuild_is_byte_identical_to_a_fresh_build(site: Site, tmp_path: Path) -> None:
+    small_site(site)
+    site.build()
+    edit(site.root / "notebooks/x/b.md", "---\ntitle: Beta two\ndate: 2024-01-02\n---\nBeta body, edited.\n")
+    site.build()
+    fresh = tmp_path / "fresh"
+    site.build(output=fresh)
+    assert tree(site.output) == tree(fresh)
+
+
+def test_unchanged_rebuild_writes_nothing(site: Site) -> None:
+    small_site(site)
+    site.build()
+    before = {p: p.stat().st_mtime_ns for p in site.output.rglob("*") if p.is_file()}
+    assert site.build().unchanged
+    assert {p: p.stat().st_mtime_ns for p in site.output.rglob("*") if p.is_file()} == before
+
+
+def test_edit_updates_the_post_its_category_and_home(site: Site) -> None:
+    small_site(site)
+    site.build()
+    untouched = site.output / "posts/c/index.html"
+    untouched_bytes = untouched.read_bytes()
+    edit(site.root / "notebooks/x/a.md", "---\ntitle: Alpha Edited\ndate: 2024-01-01\ntags: [t]\n---\nNew body.\n")
+    site.build()
+    post = site.read("posts/a/index.html")
+    assert "Alpha Edited" in post and "New body." in post and "Alpha body." not in post
+    assert "Alpha Edited" in site.read("categories/x/index.html")
+    assert "Alpha Edited" in site.read("index.html")
+    assert "Alpha Edited" in site.read("tags/t/index.html")
+    assert untouched.read_bytes() == untouched_bytes
+
+
+def test_edit_notebook_updates_its_page(site: Site) -> None:
+    small_site(site)
+    site.build()
+    edit(site.root / "notebooks/y/n.ipynb", nb(raw("---\ntitle: Delta Two\ndate: 2024-01-04\n---"),
+                                               markdown_cell("Changed."), code("1", outputs=[stream("two\n")])))
+    site.build()
+    html = site.read("posts/n/index.html")
+    assert "Delta Two" in html and "Changed." in html
+    assert not list((site.output / "posts/n").glob("*.png"))  # its old image output is gone
+
+
+def test_category_change_moves_the_post(site: Site) -> None:
+    small_site(site)
+    site.build()
+    edit(site.root / "notebooks/x/b.md", "---\ntitle: Beta\ndate: 2024-01-02\ncategory: z\n---\nBeta body.\n")
+    site.build()
+    assert "Beta" not in site.read("categories/x/index.html")
+    assert "Beta" in site.read("categories/z/index.html")
+
+
+def test_deleted_post_is_removed(site: Site) -> None:
+    small_site(site)
+    site.build()
+    assert (site.output / "posts/b/index.html").exists()
+    (site.root / "notebooks/x/b.md").unlink()
+    (site.root / "notebooks/y/n.ipynb").unlink()
+    (site.root / "notebooks/assets/data.csv").unlink()
+    site.build()
+    assert not (site.output / "posts/b").exists()
+    assert not (site.output / "posts/n").exists()
+    assert not (site.output / "assets/data.csv").exists()
+    assert "Beta" not in site.read("index.html")
+    assert "Beta" not in site.read("categories/x/index.html")
+
+
+def test_deleting_a_category_removes_its_page(site: Site) -> None:
+    small_site(site)
+    site.build()
+    for name in ("c.md", "n.ipynb", "p.py"):
+        (site.root / "notebooks/y" / name).unlink()
+    site.build()
+    assert not (site.output / "categories/y").exists()
+
+
+def test_failed_build_keeps_the_old_output(site: Site) -> None:
+    small_site(site)
+    site.build()
+    before = tree(site.output)
+    edit(site.root / "notebooks/x/a.md", "---\ntitle: Alpha\ndate: [broken\n---\nBody.\n")
+    (site.root / "notebooks/x/b.md").unlink()
+    result = site.cli("build")
+    assert result.returncode == 1
+    assert "notebooks/x/a.md" in result.stderr
+    assert tree(site.output) == before
+    # Fixed, the next build catches up with both changes.
+    edit(site.root / "notebooks/x/a.md", "---\ntitle: Alpha fixed\ndate: 2024-01-01\n---\nBody.\n")
+    site.build()
+    assert "Alpha fixed" in site.read("posts/a/index.html")
+    assert not (site.output / "posts/b").exists()
+
+
+def test_layout_change_rebuilds(site: Site) -> None:
+    small_site(site)
+    site.build()
+    layout = site.root / "layouts/posts/[slug].html"
+    edit(layout, "<main>NEW LAYOUT {{ page.title }}</main>\n")
+    site.build()
+    assert site.read("posts/a/index.html") == "<main>NEW LAYOUT Alpha</main>\n"
+
+
+def test_output_never_inside_the_sources(site: Site) -> None:
+    small_site(site)
+    result = site.cli("build", "--output", str(site.root / "notebooks"))
+    assert result.returncode == 2
+    assert (site.root / "notebooks/x/a.md").exists()
+    result = site.cli("build", "--output", str(site.root))
+    assert result.returncode == 2
+    assert (site.root / "nbpress.toml").exists()
+
+
+def test_write_fresh_replaces_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.html").write_text("old")
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"copied")
+    write_fresh(out, [OutputFile("a/index.html", b"<p>a</p>"), OutputFile("f.bin", copy_from=str(src))])
+    assert tree(out).keys() == {"a/index.html", "f.bin"}
+    assert (out / "f.bin").read_bytes() == b"copied"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
+
+
+def test_write_changes_updates_and_prunes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_fresh(out, [OutputFile("a/index.html", b"a", digest="1"), OutputFile("b/index.html", b"b", digest="2"),
+                      OutputFile("c/index.html", b"c", digest="3")])
+    previous = {"a/index.html": "1", "b/index.html": "2", "c/index.html": "3"}
+    changed = write_changes(out, [OutputFile("a/index.html", digest="1"),  # unchanged, not re-rendered
+                                  OutputFile("b/index.html", b"B", digest="2b")], previous)
+    assert changed == 2
+    assert (out / "a/index.html").read_bytes() == b"a"
+    assert (out / "b/index.html").read_bytes() == b"B"
+    assert not (out / "c").exists()
+    assert [p.name for p in (out / "b").iterdir()] == ["index.html"]  # no temp files left
+
+
+def test_links_follow_a_renamed_slug(site: Site, tmp_path: Path) -> None:
+    site.post("a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nSee [b](b.md).\n")
+    site.post("b.md", "---\ntitle: B\ndate: 2024-01-02\n---\nB.\n")
+    site.build()
+    assert 'href="/posts/b/"' in site.read("posts/a/index.html")
+    edit(site.root / "notebooks/b.md", "---\ntitle: B\ndate: 2024-01-02\nslug: bee\n---\nB.\n")
+    site.build()
+    assert not (site.output / "posts/b").exists()
+    fresh = tmp_path / "fresh"
+    site.build(output=fresh)
+    assert 'href="/posts/bee/"' in (fresh / "posts/a/index.html").read_text()
+    assert 'href="/posts/bee/"' in site.read("posts/a/index.html")
