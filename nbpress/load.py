@@ -6,8 +6,8 @@ import datetime as dt
 import json
 import posixpath
 import re
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 

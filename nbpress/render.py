@@ -144,8 +144,9 @@ def route_digest(route: Route, data: RenderInput) -> str:
     names = [route.page] if route.page else []
     names.extend(route.pages)
     page_digests = [data.pages[n].digest + data.pages[n].url for n in names if n in data.pages]
-    if route.page in data.pages:  # the body's links to other posts follow their URLs
-        page_digests.extend(data.source_urls.get(link, "") for link in data.pages[route.page].links)
+    page = data.pages.get(route.page) if route.page else None
+    if page is not None:  # the body's links to other posts follow their URLs
+        page_digests.extend(data.source_urls.get(link, "") for link in page.links)
     coll = route.collection
     shape = (route.url, route.layout, route.page, route.page_number, route.page_count,
              coll and (coll.field, coll.name, coll.slug, coll.url, len(coll.pages)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from conftest import PNG_B64, Site, code, display, markdown_cell, nb, percent, raw, stream, tree
 
 from nbpress.model import OutputFile
