@@ -96,9 +96,23 @@ def load_pages(settings: Settings, sources: list[SourceFile], state: BuildState,
 
 
 def _render_chunk(data: Any, chunk: Sequence[Any]) -> list[OutputFile]:
-    from nbpress.render import render_all
+    from nbpress.render import render_each
 
-    return render_all(list(chunk), data)
+    return list(render_each(chunk, data))
+
+
+def _render_and_write(shared: tuple[Any, Path], chunk: Sequence[Any]) -> list[OutputFile]:
+    """A worker's share of a fresh build: rendered and written (while it renders on), not sent back."""
+    from nbpress.render import render_each
+    from nbpress.write import Writer
+
+    data, staging = shared
+    written = []
+    with Writer(staging) as writer:
+        for item in render_each(chunk, data):
+            writer.put(item)
+            written.append(OutputFile(item.path, digest=item.digest))
+    return written
 
 
 def _layouts_digest(layouts: dict[str, Path]) -> str:
@@ -143,7 +157,9 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
 
     state = load_state(settings.site_dir, output) if quick.inputs else BuildState()
     problems: list[Diagnostic] = []
+    log.debug("discover and state: %.2f s", time.perf_counter() - started)
     pages = load_pages(settings, sources, state, problems)
+    log.debug("load: %.2f s", time.perf_counter() - started)
     loaded = {p.source: p for p in pages}
     result = BuildResult()
     notebooks = [p for p in pages if p.notebook is not None]
@@ -223,17 +239,27 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             files.append(OutputFile(route.output, digest=route_key))
         else:
             todo.append(route)
-    rendered = pmap(_render_chunk, todo, data, jobs(settings), threshold=200)
-    files.extend(rendered)
-    result.rendered = len(rendered)
-
-    from nbpress.write import write_changes, write_fresh
+    log.debug("route: %.2f s", time.perf_counter() - started)
+    from nbpress.write import Writer, discard, publish, stage, write_changes
 
     if fresh:
-        write_fresh(output, files)
+        staging = stage(output)
+        try:
+            rendered = pmap(_render_and_write, todo, (data, staging), jobs(settings), threshold=200)
+            with Writer(staging) as writer:
+                for item in files:
+                    writer.put(item)
+            publish(staging, output)
+        except BaseException:
+            discard(staging)
+            raise
+        files.extend(rendered)
         result.written = len(files)
     else:
+        rendered = pmap(_render_chunk, todo, data, jobs(settings), threshold=200)
+        files.extend(rendered)
         result.written = write_changes(output, files, state.outputs)
+    result.rendered = len(rendered)
     new_state = BuildState(
         inputs=_inputs_key(settings, sources, assets, layouts, watched, strict),
         outputs={f.path: f.digest for f in files},
@@ -241,6 +267,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         warnings=result.warnings,
         pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},
     )
+    log.debug("write: %.2f s", time.perf_counter() - started)
     save_state(settings.site_dir, output, new_state)
     result.pages = len(pages)
     result.seconds = time.perf_counter() - started

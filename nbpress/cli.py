@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -66,7 +67,9 @@ def _settings(site: str, **overrides: Any) -> Settings:
 @click.version_option(__version__, "--version", "-V", prog_name="nbpress")
 def cli() -> None:
     """Publish Jupyter notebooks, jupytext notebooks and Markdown posts as a static site."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
+    if os.environ.get("NBPRESS_DEBUG"):  # stage timings
+        logging.getLogger("nbpress").setLevel(logging.DEBUG)
 
 
 @cli.command()

@@ -103,51 +103,69 @@ def _failure(job: Job, exc: BaseException, cell: int | None) -> Diagnostic:
 
 
 class LocalExecutor:
-    """Kernels on this machine, `parallel` at a time, all on one asyncio event loop."""
+    """Kernels on this machine, `parallel` running at a time, all on one asyncio event loop.
+
+    One more kernel than that starts while the others run, so a notebook never waits for its
+    kernel to boot (about 0.75 s of every notebook run one after another).
+    """
 
     def run(self, jobs: Sequence[Job], parallel: int, progress: Progress) -> list[Outcome]:
         return asyncio.run(self._run_all(jobs, max(1, parallel), progress))
 
     async def _run_all(self, jobs: Sequence[Job], parallel: int, progress: Progress) -> list[Outcome]:
-        slots = asyncio.Semaphore(parallel)
-        return list(await asyncio.gather(*(self._run_one(job, slots, progress) for job in jobs)))
+        kernels = asyncio.Semaphore(parallel + 1)
+        running = asyncio.Semaphore(parallel)
+        return list(await asyncio.gather(*(self._run_one(job, kernels, running, progress) for job in jobs)))
 
-    async def _run_one(self, job: Job, slots: asyncio.Semaphore, progress: Progress) -> Outcome:
+    async def _run_one(self, job: Job, kernels: asyncio.Semaphore, running: asyncio.Semaphore,
+                       progress: Progress) -> Outcome:
         import nbformat
         from nbclient import NotebookClient
+        from nbclient.util import ensure_async
 
-        async with slots:
-            started = time.perf_counter()
-            progress(job.source, "running", 0.0)
-            current: list[int | None] = [None]
+        try:
+            nb = nbformat.reads(json.dumps(job.notebook), as_version=4)
+        except Exception as exc:
+            progress(job.source, "failed", 0.0)
+            return Outcome(job.source, None, Diagnostic(f"invalid notebook: {exc}", job.source))
+        current: list[int | None] = [None]
+        client = NotebookClient(
+            nb, timeout=job.timeout, kernel_name=job.kernel, allow_errors=job.allow_errors,
+            resources={"metadata": {"path": job.cwd}}, startup_timeout=60, shutdown_kernel="immediate",
+            record_timing=False, on_cell_start=lambda cell, cell_index: current.__setitem__(0, cell_index),
+        )
+        started = time.perf_counter()
+        # The kernel's own stderr goes to a log, shown only if the kernel dies.
+        with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
             try:
-                nb = nbformat.reads(json.dumps(job.notebook), as_version=4)
-            except Exception as exc:
-                progress(job.source, "failed", 0.0)
-                return Outcome(job.source, None, Diagnostic(f"invalid notebook: {exc}", job.source))
-            client = NotebookClient(
-                nb, timeout=job.timeout, kernel_name=job.kernel, allow_errors=job.allow_errors,
-                resources={"metadata": {"path": job.cwd}}, startup_timeout=60, shutdown_kernel="immediate",
-                record_timing=False, on_cell_start=lambda cell, cell_index: current.__setitem__(0, cell_index),
-            )
-            # The kernel's own stderr goes to a log, shown only if the kernel dies.
-            with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
-                try:
-                    await client.async_execute(env={**os.environ, **KERNEL_ENV}, cwd=job.cwd,
-                                               stdout=kernel_log, stderr=kernel_log)
-                except Exception as exc:  # every way a notebook can fail becomes a located content error
-                    seconds = time.perf_counter() - started
-                    progress(job.source, "failed", seconds)
-                    error = _failure(job, exc, current[0])
-                    kernel_log.seek(0)
-                    said = [line for line in kernel_log.read().splitlines() if "without encryption" not in line]
-                    if said and "kernel died" in error.message:
-                        error = dataclasses.replace(error, message=error.message + "\n    " + "\n    ".join(said[-5:]))
-                    return Outcome(job.source, None, error, seconds=seconds)
-            seconds = time.perf_counter() - started
-            progress(job.source, "executed", seconds)
-            executed = json.loads(nbformat.writes(nb))
-            return Outcome(job.source, executed, None, _language(executed), seconds)
+                async with kernels:
+                    client.reset_execution_trackers()
+                    async with client.async_setup_kernel(env={**os.environ, **KERNEL_ENV}, cwd=job.cwd,
+                                                         stdout=kernel_log, stderr=kernel_log):
+                        async with running:  # what NotebookClient.async_execute does, once the kernel is up
+                            started = time.perf_counter()
+                            progress(job.source, "running", 0.0)
+                            assert client.kc is not None
+                            reply = await client.async_wait_for_reply(await ensure_async(client.kc.kernel_info()))
+                            if reply is not None and "language_info" in reply["content"]:
+                                nb.metadata["language_info"] = reply["content"]["language_info"]
+                            for index, cell in enumerate(nb.cells):
+                                await client.async_execute_cell(cell, index,
+                                                                execution_count=client.code_cells_executed + 1)
+                            client.set_widgets_metadata()
+            except Exception as exc:  # every way a notebook can fail becomes a located content error
+                seconds = time.perf_counter() - started
+                progress(job.source, "failed", seconds)
+                error = _failure(job, exc, current[0])
+                kernel_log.seek(0)
+                said = [line for line in kernel_log.read().splitlines() if "without encryption" not in line]
+                if said and "kernel died" in error.message:
+                    error = dataclasses.replace(error, message=error.message + "\n    " + "\n    ".join(said[-5:]))
+                return Outcome(job.source, None, error, seconds=seconds)
+        seconds = time.perf_counter() - started
+        progress(job.source, "executed", seconds)
+        executed = json.loads(nbformat.writes(nb))
+        return Outcome(job.source, executed, None, _language(executed), seconds)
 
 
 @dataclass

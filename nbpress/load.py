@@ -97,7 +97,7 @@ def load_markdown(source: SourceFile, text: str, raw: bytes) -> Page:
     return _page(
         source, fm, "markdown", raw,
         title=rendered.title, excerpt=rendered.excerpt, body=rendered.html, toc=rendered.headings,
-        has_math=rendered.has_math, links=tuple(sorted(set(links))),
+        has_math=rendered.has_math, links=tuple(sorted(set(links))), words=len(body.split()),
     )
 
 
@@ -189,7 +189,8 @@ def load_notebook(source: SourceFile, text: str, raw: bytes, kind: SourceKind) -
         title = match.group(1) if match else None
     excerpt = next((e for e in (render_markdown(md, title="").excerpt for md in markdown) if e), "")
     nb["metadata"].setdefault("nbpress", {})["skip_cells"] = skip
-    return _page(source, fm, kind, raw, title=title, excerpt=excerpt, body="", notebook=nb)
+    words = sum(len("".join(c.get("source", "")).split()) for c in nb["cells"][skip:])
+    return _page(source, fm, kind, raw, title=title, excerpt=excerpt, body="", notebook=nb, words=words)
 
 
 def _py_header(text: str) -> str | None:

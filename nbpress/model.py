@@ -79,8 +79,14 @@ class Page:
     notebook: dict[str, Any] | None = None  # nbformat v4 JSON, until it is rendered
     has_math: bool = False
     scripts: tuple[str, ...] = ()  # what the page's outputs need: "widgets", "javascript", ...
+    words: int = 0  # words of prose and code, for reading time
     links: tuple[str, ...] = ()  # site paths of the sources the body links to ("/b.md")
     url: str = ""  # set by routing
+
+    @property
+    def reading_minutes(self) -> int:
+        """Minutes to read, at 220 words a minute."""
+        return max(1, -(-self.words // 220))
     provenance: dict[str, Any] | None = None  # how a notebook's outputs were made
 
 

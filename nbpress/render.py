@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TypedDict
 
@@ -59,6 +59,7 @@ class LayoutContext(TypedDict):
     url: Callable[[str | None], str]  # a site path as a link from this page
     absolute: Callable[[str | None], str]  # a site path as an absolute URL
     collection_url: Callable[[str, str], str]  # ("category", "Data Science") -> its site path
+    pages_of: Callable[[Collection], list[Page]]  # a collection's pages, newest first
     absolute_html: Callable[[str, str], Markup]  # (html, page url): every link absolute, for feeds
 
 
@@ -102,6 +103,7 @@ def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None) -> 
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
         undefined=jinja2.ChainableUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build process: layouts do not change under it
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -197,6 +199,7 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         pages=[data.pages[s] for s in route.pages if s in data.pages], collection=route.collection,
         categories=list(data.categories), tags=list(data.tags), paginator=paginator,
         url=url, absolute=absolute_url, collection_url=lambda kind, name: _collection_url(data, kind, name),
+        pages_of=lambda c: [data.pages[s] for s in c.pages if s in data.pages],
         absolute_html=lambda html, page_url: Markup(absolute_html(str(html), page_url, settings.base_url)),
     )
     text = environment(data.layout_dirs, data.compiled).get_template(route.layout).render(**context)
@@ -208,18 +211,16 @@ def layout_dirs(settings: Settings) -> tuple[Path, ...]:
     return (settings.layouts_path, THEME_DIR) if settings.layouts_path.is_dir() else (THEME_DIR,)
 
 
-def render_all(routes: list[Route], data: RenderInput) -> list[OutputFile]:
+def render_each(routes: Iterable[Route], data: RenderInput) -> Iterator[OutputFile]:
     """Every route rendered, in order (a worker's share of a build); layout errors as NbpressError."""
-    out = []
     for route in routes:
         try:
-            out.append(render_route(route, data))
+            yield render_route(route, data)
         except Exception as exc:
             file, line, message = template_error(exc)
             if file == "layout" and not isinstance(exc, jinja2.TemplateError):
                 raise  # not in a layout: a bug in nbpress
             raise NbpressError(Diagnostic(f"{message} (rendering {route.url})", _short(file, data), line)) from None
-    return out
 
 
 def _short(file: str, data: RenderInput) -> str:
