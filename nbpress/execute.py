@@ -140,19 +140,19 @@ class LocalExecutor:
             try:
                 async with kernels:
                     client.reset_execution_trackers()
-                    async with client.async_setup_kernel(env={**os.environ, **KERNEL_ENV}, cwd=job.cwd,
-                                                         stdout=kernel_log, stderr=kernel_log):
-                        async with running:  # what NotebookClient.async_execute does, once the kernel is up
-                            started = time.perf_counter()
-                            progress(job.source, "running", 0.0)
-                            assert client.kc is not None
-                            reply = await client.async_wait_for_reply(await ensure_async(client.kc.kernel_info()))
-                            if reply is not None and "language_info" in reply["content"]:
-                                nb.metadata["language_info"] = reply["content"]["language_info"]
-                            for index, cell in enumerate(nb.cells):
-                                await client.async_execute_cell(cell, index,
-                                                                execution_count=client.code_cells_executed + 1)
-                            client.set_widgets_metadata()
+                    boot = client.async_setup_kernel(env={**os.environ, **KERNEL_ENV}, cwd=job.cwd,
+                                                     stdout=kernel_log, stderr=kernel_log)
+                    async with boot, running:  # what NotebookClient.async_execute does, once the kernel is up
+                        started = time.perf_counter()
+                        progress(job.source, "running", 0.0)
+                        assert client.kc is not None
+                        reply = await client.async_wait_for_reply(await ensure_async(client.kc.kernel_info()))
+                        if reply is not None and "language_info" in reply["content"]:
+                            nb.metadata["language_info"] = reply["content"]["language_info"]
+                        for index, cell in enumerate(nb.cells):
+                            await client.async_execute_cell(cell, index,
+                                                            execution_count=client.code_cells_executed + 1)
+                        client.set_widgets_metadata()
             except Exception as exc:  # every way a notebook can fail becomes a located content error
                 seconds = time.perf_counter() - started
                 progress(job.source, "failed", seconds)

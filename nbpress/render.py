@@ -95,8 +95,9 @@ def rfc3339(value: dt.date | dt.datetime) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None) -> jinja2.Environment:
-    """The Jinja2 environment over the site's layouts, then the theme's (one per process)."""
+def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None, version: str = "") -> jinja2.Environment:
+    """The Jinja2 environment over the site's layouts, then the theme's (one per process and
+    version of the layouts: `version` changes whenever a layout does)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in layout_dirs]),
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
@@ -202,7 +203,8 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         pages_of=lambda c: [data.pages[s] for s in c.pages if s in data.pages],
         absolute_html=lambda html, page_url: Markup(absolute_html(str(html), page_url, settings.base_url)),
     )
-    text = environment(data.layout_dirs, data.compiled).get_template(route.layout).render(**context)
+    env = environment(data.layout_dirs, data.compiled, data.layouts_digest)
+    text = env.get_template(route.layout).render(**context)
     return OutputFile(route.output, text.encode("utf-8"), digest=route_digest(route, data))
 
 
