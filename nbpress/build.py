@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -147,7 +148,8 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     layouts = layout_files(settings)
     quick = load_state(settings.site_dir, output, with_pages=False)
     key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict)
-    if (quick.inputs == key and settings.execute != "force" and output.is_dir()
+    due = quick.expires is not None and dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat() >= quick.expires
+    if (quick.inputs == key and settings.execute != "force" and output.is_dir() and not due
             and all((output / p).exists() for p in quick.outputs)):
         return BuildResult(unchanged=True, seconds=time.perf_counter() - started, warnings=quick.warnings)
 
@@ -178,6 +180,10 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             if page.notebook is not None:
                 pages_by_source[page.source] = render_notebook(page)
         pages = list(pages_by_source.values())
+    # A post dated in the future is a draft until its date (then the next build publishes it).
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    upcoming = sorted(p.date for p in pages if p.date > now)
+    pages = [dataclasses.replace(p, draft=True) if p.date > now else p for p in pages]
     if not settings.drafts:
         pages = [p for p in pages if not p.draft]
     routes, pages, route_problems = plan_routes(layouts, pages, settings.page_size)
@@ -187,6 +193,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     categories = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), ""))
                        for c in collections(pages, "category"))
     tags = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), "")) for c in collections(pages, "tag"))
+    years = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), "")) for c in collections(pages, "year"))
     routes = [dataclasses.replace(r, collection=dataclasses.replace(r.collection, url=coll_urls.get(
         (r.collection.field, r.collection.slug), ""))) if r.collection else r for r in routes]
 
@@ -198,7 +205,10 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     for name, path in layouts.items():
         if not is_template(name) and is_route(name):
             files.append(OutputFile(name, copy_from=str(path), digest=signature([path])))
-    for name in sorted({s for p in pages for s in p.scripts if s != "javascript"}):
+    needed = {s for p in pages for s in p.scripts if s != "javascript"}
+    if any(p.has_math for p in pages):
+        needed.add("katex")
+    for name in sorted(needed):
         vendored = vendor_files(name)
         if not vendored:
             users = ", ".join(p.source for p in pages if name in p.scripts)
@@ -226,7 +236,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
 
     data = RenderInput(
         settings=settings, layout_dirs=layout_dirs(settings), pages={p.source: p for p in pages},
-        categories=categories, tags=tags,
+        categories=categories, tags=tags, years=years,
         source_urls={"/" + p.source[len(settings.content_dir) + 1:]: p.url for p in pages if p.url},
         layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
         compiled=templates_dir(settings.site_dir),
@@ -265,6 +275,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         outputs={f.path: f.digest for f in files},
         watched=watched,
         warnings=result.warnings,
+        expires=upcoming[0].isoformat() if upcoming else None,
         pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},
     )
     log.debug("write: %.2f s", time.perf_counter() - started)

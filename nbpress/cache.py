@@ -20,6 +20,14 @@ from nbpress.model import Page
 STATE_FORMAT = 1
 
 
+def _code_version() -> str:
+    """Changes whenever the code that makes pages changes, so stored pages are never stale."""
+    h = hashlib.blake2b(__version__.encode(), digest_size=8)
+    for name in ("model.py", "meta.py", "load.py", "markdown.py", "notebook.py", "cache.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return f"{STATE_FORMAT}-{h.hexdigest()}"
+
+
 @dataclass
 class BuildState:
     """What the last successful build into one output folder knew."""
@@ -28,6 +36,7 @@ class BuildState:
     outputs: dict[str, str] = field(default_factory=dict)  # output file -> digest
     watched: list[str] = field(default_factory=list)  # extra input files (depends, lock files)
     warnings: list[Diagnostic] = field(default_factory=list)  # said again when nothing changed
+    expires: str | None = None  # when the first future-dated post is due: rebuild then
     pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
 
 
@@ -41,10 +50,11 @@ def load_state(site_dir: Path, output: Path, with_pages: bool = True) -> BuildSt
     folder = _state_dir(site_dir, output)
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
-        if manifest.get("format") != STATE_FORMAT or manifest.get("version") != __version__:
+        if manifest.get("format") != _code_version():
             return BuildState()
         warnings = [Diagnostic(**w) for w in manifest.get("warnings", [])]
-        state = BuildState(manifest["inputs"], manifest["outputs"], manifest.get("watched", []), warnings)
+        state = BuildState(manifest["inputs"], manifest["outputs"], manifest.get("watched", []), warnings,
+                           manifest.get("expires"))
         if with_pages:
             with open(folder / "pages.pickle", "rb") as handle:
                 state.pages = pickle.load(handle)
@@ -61,9 +71,9 @@ def save_state(site_dir: Path, output: Path, state: BuildState) -> None:
     if not ignore.exists():
         ignore.write_text("# build state: local to this machine, never commit\n*\n")
     _atomic(folder / "pages.pickle", pickle.dumps(state.pages, protocol=pickle.HIGHEST_PROTOCOL))
-    manifest = {"format": STATE_FORMAT, "version": __version__, "inputs": state.inputs,
+    manifest = {"format": _code_version(), "inputs": state.inputs,
                 "outputs": state.outputs, "watched": state.watched,
-                "warnings": [dataclasses.asdict(w) for w in state.warnings]}
+                "warnings": [dataclasses.asdict(w) for w in state.warnings], "expires": state.expires}
     _atomic(folder / "manifest.json", json.dumps(manifest, sort_keys=True).encode())
 
 

@@ -125,6 +125,101 @@ def clean(site: str, cache: bool) -> None:
             click.echo(f"removed {_shown(target)}")
 
 
+@cli.command()
+@click.option("--site", default=".", show_default=True, type=click.Path(file_okay=False), help="The site folder.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every network).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
+@click.option("--execute", type=click.Choice(EXECUTE_MODES), default=None, help="Which notebooks to run.")
+@click.option("--drafts", is_flag=True, default=None, help="Include drafts.")
+def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | None) -> None:
+    """Serve the site, rebuild what a change affects and reload the browser."""
+    from nbpress.serve import ServeEvent
+    from nbpress.serve import serve as run_serve
+
+    overrides = {"execute": execute, "drafts": drafts}
+    settings = _settings(site, **overrides)
+    progress = ExecutionProgress()
+
+    def report(event: ServeEvent) -> None:
+        if event.kind == "serving":
+            click.echo(f"serving {event.url} — Ctrl+C to stop")
+            return
+        if event.kind == "building":
+            return
+        progress.done()
+        names = [name for name in event.changed]
+        changed = (", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "") + ": "
+                   if names else "")
+        if event.kind == "crashed":
+            click.echo(event.text, err=True, nl=False)
+            click.secho(f"{changed}nbpress failed with a bug (traceback above); still serving the last good site",
+                        fg="red", err=True)
+        elif event.kind == "failed":
+            _report(list(event.diagnostics))
+            click.secho(f"{changed}build failed: {len(event.diagnostics)} error(s); still serving the last good site",
+                        fg="red", err=True)
+        elif event.result is not None:
+            result = event.result
+            _report(list(event.diagnostics) + result.warnings)
+            ran = result.executed
+            if ran and ran["executed"] + ran["failed"]:
+                click.echo(f"notebooks: executed {ran['executed']:g}, from cache {ran['cached']:g}, "
+                           f"failed {ran['failed']:g}, in {ran['seconds']:.1f} s")
+            if result.unchanged:
+                click.echo(f"{changed}nothing to rebuild ({result.seconds:.2f} s)")
+            else:
+                click.echo(f"{changed}built {result.pages} pages, {result.rendered} rendered, {result.written} files "
+                           f"written in {result.seconds:.2f} s")
+
+    run_serve(settings, host=host, port=port, report=report, overrides=overrides, progress=progress)
+    progress.done()
+    click.echo("stopped")
+
+
+@cli.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Also write into a folder that has files (existing files are kept).")
+def init(folder: str, force: bool) -> None:
+    """Make a new site in FOLDER: settings, a post, a notebook and a GitHub Pages workflow."""
+    import shlex
+
+    from nbpress.scaffold import init_site
+
+    written = init_site(folder, force=force)
+    root = Path(folder)
+    for item in written:
+        click.echo(f"{item.status:>8} {_shown(root / item.path)}")
+    go = "" if root.resolve() == Path.cwd().resolve() else f"cd {shlex.quote(folder)} && "
+    steps = [(f"{go}nbpress serve", "preview it; saving a post rebuilds it"),
+             ('nbpress new "My first post"', "write a post (--notebook, --py for a notebook)")]
+    width = max(len(command) for command, _ in steps)
+    where = "this folder" if not go else _shown(root.resolve())
+    if not any(item.status == "created" for item in written):
+        click.echo(f"nothing to add: the site's files are already in {where}")
+        return
+    click.echo(f"\nA new nbpress site in {where}. Next:")
+    for command, what in steps:
+        click.echo(f"  {command:<{width}}   {what}")
+    click.echo("To publish it, push it to GitHub and choose Settings > Pages > Source: GitHub Actions.")
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--markdown", "kind", flag_value="markdown", default=True, help="A Markdown post, .md (the default).")
+@click.option("--notebook", "kind", flag_value="notebook", help="A Jupyter notebook, .ipynb.")
+@click.option("--py", "kind", flag_value="py", help="A jupytext percent script, .py.")
+@click.option("--category", default=None, help="The post's category.")
+@click.option("--site", default=".", show_default=True, type=click.Path(file_okay=False), help="The site folder.")
+def new(title: str, kind: str, category: str | None, site: str) -> None:
+    """Start a post called TITLE in notebooks/, its front matter filled in."""
+    from typing import cast
+
+    from nbpress.scaffold import PostKind, new_post
+
+    path = new_post(_settings(site), title, cast("PostKind", kind), category)
+    click.echo(f"created {_shown(path)}")
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd())) or "."

@@ -113,6 +113,9 @@ class Route:
     pages: tuple[str, ...] = ()  # the pages this route lists (after pagination)
     page_number: int = 1
     page_count: int = 1
+    newer: str | None = None  # [slug] routes: the next and previous posts by date
+    older: str | None = None
+    related: tuple[str, ...] = ()  # [slug] routes: posts sharing tags and categories
 
 
 @dataclass(frozen=True)

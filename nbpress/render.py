@@ -33,6 +33,7 @@ class Site(TypedDict):
     author: str
     language: str
     base_url: str
+    feed_full_content: bool
     relative: bool  # links are relative to each page (base_url "./"): no absolute URLs to give
     home: str  # absolute URL of the home page
     version: str
@@ -56,6 +57,10 @@ class LayoutContext(TypedDict):
     categories: list[Collection]
     tags: list[Collection]
     paginator: Paginator
+    newer: Page | None  # [slug] routes: the next post by date, and the previous one
+    older: Page | None
+    related: list[Page]  # [slug] routes: posts sharing tags and categories
+    years: list[Collection]  # date archives, oldest first
     url: Callable[[str | None], str]  # a site path as a link from this page
     absolute: Callable[[str | None], str]  # a site path as an absolute URL
     collection_url: Callable[[str, str], str]  # ("category", "Data Science") -> its site path
@@ -72,6 +77,7 @@ class RenderInput:
     pages: Mapping[str, Page]
     categories: tuple[Collection, ...]
     tags: tuple[Collection, ...]
+    years: tuple[Collection, ...]
     source_urls: Mapping[str, str]  # "/nextjs/post.md" -> "/posts/post/"
     layouts_digest: str  # the layouts' contents and the settings
     compiled: Path | None = None  # where compiled layouts are kept between builds
@@ -79,7 +85,8 @@ class RenderInput:
     @functools.cached_property
     def collections_digest(self) -> str:
         """Every layout may show the categories and tags, so their names and sizes count."""
-        return digest(*(f"{c.field}:{c.slug}:{c.name}:{c.url}:{len(c.pages)}" for c in (*self.categories, *self.tags)))
+        every = (*self.categories, *self.tags, *self.years)
+        return digest(*(f"{c.field}:{c.slug}:{c.name}:{c.url}:{len(c.pages)}" for c in every))
 
 
 def long_date(value: dt.date | dt.datetime) -> str:
@@ -128,8 +135,11 @@ def link_html(html: str, current: str, data: RenderInput) -> str:
     return _LINK_ATTR.sub(swap, html)
 
 
-def absolute_html(html: str, page_url: str, base_url: str) -> str:
-    """Every link in HTML as an absolute URL (for feeds), relative ones against the page's URL."""
+def absolute_html(html: str, page_url: str, base_url: str, current: str = "/") -> str:
+    """Every link in HTML as an absolute URL (for feeds), relative ones against the page's URL.
+
+    With relative links (base_url "./") they become links from `current`, the feed's own path.
+    """
 
     def swap(match: re.Match[str]) -> str:
         target = match.group(3)
@@ -137,7 +147,8 @@ def absolute_html(html: str, page_url: str, base_url: str) -> str:
             return match.group(0)
         if not target.startswith("/"):
             target = page_url + target
-        return f"{match.group(1)}{match.group(2)}{absolute(target, base_url)}{match.group(2)}"
+        new = link(target, current, base_url) if is_relative_mode(base_url) else absolute(target, base_url)
+        return f"{match.group(1)}{match.group(2)}{new}{match.group(2)}"
 
     return _ABS_ATTR.sub(swap, html)
 
@@ -146,12 +157,13 @@ def route_digest(route: Route, data: RenderInput) -> str:
     """Changes whenever the route's output may change: its layouts, settings or pages."""
     names = [route.page] if route.page else []
     names.extend(route.pages)
+    names.extend(n for n in (route.newer, route.older, *route.related) if n)
     page_digests = [data.pages[n].digest + data.pages[n].url for n in names if n in data.pages]
     page = data.pages.get(route.page) if route.page else None
     if page is not None:  # the body's links to other posts follow their URLs
         page_digests.extend(data.source_urls.get(link, "") for link in page.links)
     coll = route.collection
-    shape = (route.url, route.layout, route.page, route.page_number, route.page_count,
+    shape = (route.url, route.layout, route.page, route.page_number, route.page_count, route.newer, route.older,
              coll and (coll.field, coll.name, coll.slug, coll.url, len(coll.pages)))
     return digest(data.layouts_digest, data.collections_digest, repr(shape), *page_digests)
 
@@ -167,7 +179,8 @@ def _collection_url(data: RenderInput, kind: str, name: str) -> str:
 def site_info(settings: Settings) -> Site:
     return Site(
         title=settings.title, description=settings.description, author=settings.author,
-        language=settings.language, base_url=settings.base_url, relative=is_relative_mode(settings.base_url),
+        language=settings.language, base_url=settings.base_url, feed_full_content=settings.feed_full_content,
+        relative=is_relative_mode(settings.base_url),
         home=absolute("/", settings.base_url),
         version=__version__,
     )
@@ -182,6 +195,9 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         return link(path, current, settings.base_url) if path else ""
 
     def absolute_url(path: str | None) -> str:
+        # With relative links there is no address to give: a link from this file (feeds resolve it).
+        if is_relative_mode(settings.base_url):
+            return url(path)
         return absolute(path, settings.base_url) if path else ""
 
     page = data.pages.get(route.page) if route.page else None
@@ -199,9 +215,13 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         site=site_info(settings), route=route, page=page,
         pages=[data.pages[s] for s in route.pages if s in data.pages], collection=route.collection,
         categories=list(data.categories), tags=list(data.tags), paginator=paginator,
+        newer=data.pages.get(route.newer) if route.newer else None,
+        older=data.pages.get(route.older) if route.older else None,
+        related=[data.pages[s] for s in route.related if s in data.pages],
+        years=list(data.years),
         url=url, absolute=absolute_url, collection_url=lambda kind, name: _collection_url(data, kind, name),
         pages_of=lambda c: [data.pages[s] for s in c.pages if s in data.pages],
-        absolute_html=lambda html, page_url: Markup(absolute_html(str(html), page_url, settings.base_url)),
+        absolute_html=lambda html, page_url: Markup(absolute_html(str(html), page_url, settings.base_url, current)),
     )
     env = environment(data.layout_dirs, data.compiled, data.layouts_digest)
     text = env.get_template(route.layout).render(**context)

@@ -30,6 +30,8 @@ def field_values(page: Page, name: str) -> tuple[str, ...]:
         return page.categories
     if name in ("tag", "tags"):
         return page.tags
+    if name == "year" and "year" not in page.meta:  # date archives: archive/[year].html
+        return (str(page.date.year),)
     value = page.meta.get(name)
     if isinstance(value, (list, tuple)):
         return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
@@ -75,6 +77,27 @@ def _page_layout(page: Page, templates: list[str]) -> str | None:
     return None
 
 
+def related_pages(pages: list[Page], limit: int = 3) -> dict[str, tuple[str, ...]]:
+    """For each page, the pages sharing most of its tags (2 points each) and categories (1 point)."""
+    by_key: dict[tuple[str, str], list[int]] = {}
+    for i, page in enumerate(pages):
+        for tag in page.tags:
+            by_key.setdefault(("tag", slugify(tag)), []).append(i)
+        for category in page.categories:
+            by_key.setdefault(("category", slugify(category)), []).append(i)
+    related: dict[str, tuple[str, ...]] = {}
+    for i, page in enumerate(pages):
+        scores: dict[int, int] = {}
+        keys = [("tag", slugify(t)) for t in page.tags] + [("category", slugify(c)) for c in page.categories]
+        for kind, key in keys:
+            for j in by_key.get((kind, key), ()):
+                if j != i:
+                    scores[j] = scores.get(j, 0) + (2 if kind == "tag" else 1)
+        best = sorted(scores, key=lambda j: (-scores[j], j))[:limit]  # pages are newest first
+        related[page.source] = tuple(pages[j].source for j in best)
+    return related
+
+
 def plan_routes(
     layouts: Iterable[str], pages: list[Page], page_size: int
 ) -> tuple[list[Route], list[Page], list[Diagnostic]]:
@@ -106,13 +129,19 @@ def plan_routes(
             continue
         param = params[0]
         if param == "slug":
-            for page in pages:
+            related = related_pages(pages)
+            for i, page in enumerate(pages):
                 url = pattern.replace("[slug]", page.slug)
                 chosen = _page_layout(page, templates) if page.layout else layout
                 if chosen is None:
                     problems.append(Diagnostic(f"layout '{page.layout}' not found in layouts/", page.source))
                     chosen = layout
-                routes.append(Route(url, output_file(url), chosen, page=page.source))
+                routes.append(Route(
+                url, output_file(url), chosen, page=page.source,
+                newer=pages[i - 1].source if i > 0 else None,
+                older=pages[i + 1].source if i + 1 < len(pages) else None,
+                related=related[page.source],
+            ))
             continue
         if param not in by_field:
             by_field[param] = collections(pages, param)

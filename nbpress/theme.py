@@ -44,6 +44,10 @@ def is_route(path: str) -> bool:
 
 def vendor_files(name: str) -> dict[str, Path]:
     """Scripts that notebook outputs need (output path -> file); empty if they cannot be found."""
+    if name == "katex":
+        folder = Path(__file__).parent / "theme" / "vendor" / "katex"
+        files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".txt"]
+        return {f"static/vendor/katex/{p.relative_to(folder).as_posix()}": p for p in files}
     if name == "widgets":
         folder = Path(__file__).parent / "theme" / "vendor" / "widgets"
         return {f"static/vendor/widgets/{p.name}": p for p in sorted(folder.iterdir()) if p.suffix != ".txt"}

@@ -21,8 +21,8 @@ from nbpress.discover import discover
 from nbpress.model import Page
 from nbpress.notebook import render_notebook
 
-FIXTURES = Path("/work/shared/fixtures")
-SEED_POST = FIXTURES / "seed-post.md"
+# A copy of shared/fixtures/seed-post.md (test_golden checks that it is the same when shared/ is there).
+SEED_POST = Path(__file__).parent / "golden" / "site" / "notebooks" / "nextjs" / "seed-post.md"
 
 # The fixture site's own layouts, so that tests never depend on the built-in theme's markup.
 LAYOUTS: dict[str, str] = {
