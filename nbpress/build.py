@@ -139,13 +139,16 @@ def _missing_images(pages: list[Page], present: set[str], content_dir: str) -> l
     return warnings
 
 
-def build(settings: Settings, executor: Any = None, progress: Any = None, strict: bool = False) -> BuildResult:
+def build(settings: Settings, executor: Any = None, progress: Any = None, strict: bool = False,
+          search_index: bool = True) -> BuildResult:
     """Build the site into settings.output_path; raise NbpressError with every content problem."""
     started = time.perf_counter()
     check_output(settings)
     output = settings.output_path
     sources, assets = discover(settings)
     layouts = layout_files(settings)
+    if not settings.search:
+        layouts.pop("search.html", None)
     quick = load_state(settings.site_dir, output, with_pages=False)
     key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict)
     due = quick.expires is not None and dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat() >= quick.expires
@@ -250,6 +253,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         else:
             todo.append(route)
     log.debug("route: %.2f s", time.perf_counter() - started)
+    from nbpress.search import index_site
     from nbpress.write import Writer, discard, publish, stage, write_changes
 
     if fresh:
@@ -259,6 +263,9 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             with Writer(staging) as writer:
                 for item in files:
                     writer.put(item)
+            if settings.search and search_index:
+                problem = index_site(staging)
+                result.warnings.extend([problem] if problem else [])
             publish(staging, output)
         except BaseException:
             discard(staging)
@@ -269,6 +276,9 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         rendered = pmap(_render_chunk, todo, data, jobs(settings), threshold=200)
         files.extend(rendered)
         result.written = write_changes(output, files, state.outputs)
+        if settings.search and search_index and any(f.path.endswith(".html") for f in rendered):
+            problem = index_site(output)
+            result.warnings.extend([problem] if problem else [])
     result.rendered = len(rendered)
     new_state = BuildState(
         inputs=_inputs_key(settings, sources, assets, layouts, watched, strict),

@@ -34,6 +34,7 @@ class Site(TypedDict):
     language: str
     base_url: str
     feed_full_content: bool
+    search: bool  # a search box and /search/ page, over the Pagefind index
     relative: bool  # links are relative to each page (base_url "./"): no absolute URLs to give
     home: str  # absolute URL of the home page
     version: str
@@ -180,6 +181,7 @@ def site_info(settings: Settings) -> Site:
     return Site(
         title=settings.title, description=settings.description, author=settings.author,
         language=settings.language, base_url=settings.base_url, feed_full_content=settings.feed_full_content,
+        search=settings.search,
         relative=is_relative_mode(settings.base_url),
         home=absolute("/", settings.base_url),
         version=__version__,

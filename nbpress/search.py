@@ -1,0 +1,33 @@
+"""Stage: a full-text search index of the built site (Pagefind), so search needs no server."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from nbpress.errors import Diagnostic
+
+FOLDER = "pagefind"
+
+
+def index_site(root: Path) -> Diagnostic | None:
+    """Index the HTML under root into root/pagefind (replacing any older index); a problem, or None."""
+    old = root / FOLDER
+    if old.exists():
+        shutil.rmtree(old)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", FOLDER, "--silent"],
+            capture_output=True, text=True, timeout=600, check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Diagnostic(f"search index not built: {exc}", severity="warning")
+    if proc.returncode != 0:
+        said = (proc.stderr or proc.stdout).strip().splitlines()
+        reason = said[-1] if said else f"pagefind exited with status {proc.returncode}"
+        if "No module named pagefind" in (proc.stderr or ""):
+            reason = "the 'pagefind[bin]' package is not installed (or set search = false)"
+        return Diagnostic(f"search index not built: {reason}", severity="warning")
+    return None
