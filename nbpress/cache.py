@@ -4,7 +4,6 @@ and the executed-notebook cache. The only code that touches .nbpress/."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
@@ -73,7 +72,7 @@ def save_state(site_dir: Path, output: Path, state: BuildState) -> None:
     _atomic(folder / "pages.pickle", pickle.dumps(state.pages, protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": _code_version(), "inputs": state.inputs,
                 "outputs": state.outputs, "watched": state.watched,
-                "warnings": [dataclasses.asdict(w) for w in state.warnings], "expires": state.expires}
+                "warnings": [vars(w) for w in state.warnings], "expires": state.expires}
     _atomic(folder / "manifest.json", json.dumps(manifest, sort_keys=True).encode())
 
 

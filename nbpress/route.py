@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import re
 from collections.abc import Iterable
 
@@ -79,21 +80,20 @@ def _page_layout(page: Page, templates: list[str]) -> str | None:
 
 def related_pages(pages: list[Page], limit: int = 3) -> dict[str, tuple[str, ...]]:
     """For each page, the pages sharing most of its tags (2 points each) and categories (1 point)."""
-    by_key: dict[tuple[str, str], list[int]] = {}
-    for i, page in enumerate(pages):
-        for tag in page.tags:
-            by_key.setdefault(("tag", slugify(tag)), []).append(i)
-        for category in page.categories:
-            by_key.setdefault(("category", slugify(category)), []).append(i)
+    keys = [[("t", slugify(t)) for t in p.tags] + [("c", slugify(c)) for c in p.categories] for p in pages]
+    members: dict[tuple[str, str], list[int]] = {}
+    for i, page_keys in enumerate(keys):
+        for key in page_keys:
+            members.setdefault(key, []).append(i)
     related: dict[str, tuple[str, ...]] = {}
     for i, page in enumerate(pages):
         scores: dict[int, int] = {}
-        keys = [("tag", slugify(t)) for t in page.tags] + [("category", slugify(c)) for c in page.categories]
-        for kind, key in keys:
-            for j in by_key.get((kind, key), ()):
-                if j != i:
-                    scores[j] = scores.get(j, 0) + (2 if kind == "tag" else 1)
-        best = sorted(scores, key=lambda j: (-scores[j], j))[:limit]  # pages are newest first
+        for key in keys[i]:
+            points = 2 if key[0] == "t" else 1
+            for j in members[key]:
+                scores[j] = scores.get(j, 0) + points
+        scores.pop(i, None)
+        best = heapq.nsmallest(limit, scores, key=lambda j: (-scores[j], j))  # ties: the newer page
         related[page.source] = tuple(pages[j].source for j in best)
     return related
 
