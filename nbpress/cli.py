@@ -171,7 +171,11 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
                 click.echo(f"{changed}built {result.pages} pages, {result.rendered} rendered, {result.written} files "
                            f"written in {result.seconds:.2f} s")
 
-    run_serve(settings, host=host, port=port, report=report, overrides=overrides, progress=progress)
+    def running(source: str, status: str, seconds: float) -> None:
+        if status != "cached":  # every rebuild takes the unchanged notebooks from the cache: not news
+            progress(source, status, seconds)
+
+    run_serve(settings, host=host, port=port, report=report, overrides=overrides, progress=running)
     progress.done()
     click.echo("stopped")
 
@@ -208,7 +212,7 @@ def init(folder: str, force: bool) -> None:
 @click.option("--markdown", "kind", flag_value="markdown", default=True, help="A Markdown post, .md (the default).")
 @click.option("--notebook", "kind", flag_value="notebook", help="A Jupyter notebook, .ipynb.")
 @click.option("--py", "kind", flag_value="py", help="A jupytext percent script, .py.")
-@click.option("--category", default=None, help="The post's category.")
+@click.option("--category", default=None, metavar="NAME", help="The post's category.")
 @click.option("--site", default=".", show_default=True, type=click.Path(file_okay=False), help="The site folder.")
 def new(title: str, kind: str, category: str | None, site: str) -> None:
     """Start a post called TITLE in notebooks/, its front matter filled in."""
@@ -218,6 +222,28 @@ def new(title: str, kind: str, category: str | None, site: str) -> None:
 
     path = new_post(_settings(site), title, cast("PostKind", kind), category)
     click.echo(f"created {_shown(path)}")
+
+
+@cli.command()
+@click.option("--site", default=".", show_default=True, type=click.Path(file_okay=False), help="The site folder.")
+@click.option("--output", default=None, help="The built site to check (default: output/ in the site).")
+@click.option("--base-url", default=None, help="The base_url the site was built with, if not the settings' one.")
+def check(site: str, output: str | None, base_url: str | None) -> None:
+    """Check the built site offline: links, anchors, images, scripts, titles, feeds."""
+    from nbpress.check import check_site, html_files
+
+    settings = _settings(site, base_url=base_url)
+    folder = Path(output).resolve() if output is not None else settings.output_path
+    if not folder.is_dir():
+        # click.ClickException, not NbpressError: main() adds "build failed ... previous output" to the latter.
+        raise click.ClickException(f"no built site at {_shown(folder)}/: run nbpress build first")
+    problems = check_site(folder, settings.base_url)
+    _report(problems)
+    pages = len(html_files(folder))
+    summary = f"checked {pages} page{'s' * (pages != 1)}: {len(problems)} problem{'s' * (len(problems) != 1)}"
+    if any(p.severity == "error" for p in problems):
+        raise click.ClickException(summary)  # exit status 1; warnings alone pass
+    click.echo(summary)
 
 
 def _shown(path: Path) -> str:

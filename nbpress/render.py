@@ -136,7 +136,8 @@ def link_html(html: str, current: str, data: RenderInput) -> str:
     return _LINK_ATTR.sub(swap, html)
 
 
-def absolute_html(html: str, page_url: str, base_url: str, current: str = "/") -> str:
+def absolute_html(html: str, page_url: str, base_url: str, current: str = "/",
+                  source_urls: Mapping[str, str] | None = None) -> str:
     """Every link in HTML as an absolute URL (for feeds), relative ones against the page's URL.
 
     With relative links (base_url "./") they become links from `current`, the feed's own path.
@@ -148,6 +149,8 @@ def absolute_html(html: str, page_url: str, base_url: str, current: str = "/") -
             return match.group(0)
         if not target.startswith("/"):
             target = page_url + target
+        path, sep, fragment = target.partition("#")
+        target = (source_urls or {}).get(path, path) + sep + fragment  # a link to a source goes to its page
         new = link(target, current, base_url) if is_relative_mode(base_url) else absolute(target, base_url)
         return f"{match.group(1)}{match.group(2)}{new}{match.group(2)}"
 
@@ -223,7 +226,8 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         years=list(data.years),
         url=url, absolute=absolute_url, collection_url=lambda kind, name: _collection_url(data, kind, name),
         pages_of=lambda c: [data.pages[s] for s in c.pages if s in data.pages],
-        absolute_html=lambda html, page_url: Markup(absolute_html(str(html), page_url, settings.base_url, current)),
+        absolute_html=lambda html, page_url: Markup(
+            absolute_html(str(html), page_url, settings.base_url, current, data.source_urls)),
     )
     env = environment(data.layout_dirs, data.compiled, data.layouts_digest)
     text = env.get_template(route.layout).render(**context)

@@ -147,7 +147,7 @@ def _create_pair(folder: Path, rel: str, text: str) -> list[Written]:
 
 def _same_stem(content: Path, stem: str) -> list[Path]:
     """Sources anywhere under content whose file name (hence default URL) is stem."""
-    found = []
+    found: list[Path] = []
     for here, dirs, files in os.walk(content):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
         found.extend(Path(here) / name for name in sorted(files)

@@ -1,0 +1,375 @@
+"""`nbpress init` and `nbpress new`, the Pages workflow and the composite action, as a new user meets them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import jupytext
+import nbformat
+import pytest
+import yaml
+
+from nbpress.cli import cli
+from nbpress.meta import split
+from nbpress.scaffold import SCAFFOLD_DIR, template_files
+
+REPO = Path(__file__).resolve().parent.parent
+SITE_FILES = [
+    ".github/workflows/publish.yml",
+    ".gitignore",
+    "jupytext.toml",
+    "layouts/README.md",
+    "nbpress.toml",
+    "notebooks/posts/first-notebook.ipynb",
+    "notebooks/posts/first-notebook.py",
+    "notebooks/posts/welcome.md",
+]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real command, as a user types it."""
+    env = dict(os.environ, PYTHONWARNINGS="error", NO_COLOR="1")
+    return subprocess.run([sys.executable, "-m", "nbpress", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def today() -> set[dt.date]:
+    """Today, or yesterday if the command ran across midnight."""
+    now = dt.date.today()
+    return {now, now - dt.timedelta(days=1)}
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A site made by `nbpress init my-site`."""
+    ok(run("init", "my-site", cwd=tmp_path))
+    return tmp_path / "my-site"
+
+
+def load_yaml(path: Path) -> Any:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in data:  # PyYAML reads YAML 1.1, where the key `on` is the boolean true
+        data["on"] = data.pop(True)
+    return data
+
+
+def vendored_schema(name: str) -> dict[str, Any]:
+    """A JSON schema shipped inside check-jsonschema (no network)."""
+    check_jsonschema = pytest.importorskip("check_jsonschema")
+    path = Path(check_jsonschema.__file__).parent / "builtin_schemas" / "vendor" / name
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
+
+
+def validate(instance: Any, schema: dict[str, Any]) -> None:
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    errors = sorted(cls(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+def notebook_front_matter(path: Path) -> dict[str, Any]:
+    """The YAML of a notebook's first raw cell (.ipynb, or a jupytext .py's header)."""
+    nb = jupytext.read(path) if path.suffix == ".py" else nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "raw" and first.source.startswith("---")
+    block, _, _ = split(first.source + "\n")
+    assert block is not None
+    data: dict[str, Any] = yaml.safe_load(block)
+    return data
+
+
+# --- init ------------------------------------------------------------------------------------
+
+
+def test_init_writes_a_working_site(tmp_path: Path) -> None:
+    result = ok(run("init", "my-site", cwd=tmp_path))
+    folder = tmp_path / "my-site"
+    assert files(folder) == SITE_FILES
+    for rel in SITE_FILES:
+        assert f"created my-site/{rel}" in result.stdout
+    assert "cd my-site && nbpress serve" in result.stdout
+
+    settings = tomllib.loads((folder / "nbpress.toml").read_text(encoding="utf-8"))
+    assert settings["title"] == "My Site"
+    assert settings["base_url"] == "/"
+    assert settings["description"] and settings["page_size"] >= 1
+    assert tomllib.loads((folder / "jupytext.toml").read_text(encoding="utf-8")) == {"formats": "ipynb,py:percent"}
+    ignored = (folder / ".gitignore").read_text(encoding="utf-8").splitlines()
+    for pattern in ("output/", ".ipynb_checkpoints/", ".nbpress/state/", "__pycache__/"):
+        assert pattern in ignored
+    assert not any(line.startswith(".nbpress/cache") or line == ".nbpress/" for line in ignored)
+    assert len((folder / "layouts/README.md").read_text(encoding="utf-8").strip().splitlines()) == 1
+
+    block, body, _ = split((folder / "notebooks/posts/welcome.md").read_text(encoding="utf-8"))
+    post = yaml.safe_load(block or "")
+    assert set(post) == {"title", "excerpt", "date", "author"}
+    assert dt.date.fromisoformat(post["date"]) in today()
+    assert post["author"]["name"] and post["excerpt"] and body.strip()
+
+
+def test_init_notebook_is_saved_with_a_plot_and_paired(site: Path) -> None:
+    nb = nbformat.read(site / "notebooks/posts/first-notebook.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    meta = notebook_front_matter(site / "notebooks/posts/first-notebook.ipynb")
+    assert meta["title"] and meta["excerpt"] and meta["date"] in today()
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+    import base64
+
+    assert base64.b64decode(images[0]["data"]["image/png"]).startswith(PNG)
+
+    script = site / "notebooks/posts/first-notebook.py"
+    text = script.read_text(encoding="utf-8")
+    assert text.startswith("# ---\n") and "#   kernelspec:" in text and "# %%" in text
+    twin = jupytext.read(script)
+    assert [(c.cell_type, c.source) for c in twin.cells] == [(c.cell_type, c.source) for c in nb.cells]
+    assert notebook_front_matter(script) == meta
+    # jupytext takes a pair whose text file is older than its notebook for an outdated one
+    assert script.stat().st_mtime_ns >= (site / "notebooks/posts/first-notebook.ipynb").stat().st_mtime_ns
+
+
+def test_init_site_builds_at_once_without_running_anything(site: Path) -> None:
+    result = ok(run("build", cwd=site))
+    assert "built 2 pages" in result.stdout  # the .ipynb + .py pair is one page
+    assert "executed" not in result.stdout and "executed" not in result.stderr
+    assert not (site / ".nbpress/cache").exists()  # saved outputs: no kernel, no matplotlib needed
+    out = site / "output"
+    welcome = (out / "posts/welcome/index.html").read_text(encoding="utf-8")
+    notebook = (out / "posts/first-notebook/index.html").read_text(encoding="utf-8")
+    assert "Welcome to your nbpress site" in welcome
+    assert 'href="/posts/first-notebook/"' in welcome  # the post's link to the notebook source
+    pngs = sorted((out / "posts/first-notebook").glob("*.png"))
+    assert len(pngs) == 1 and pngs[0].read_bytes().startswith(PNG)
+    assert f'src="{pngs[0].name}"' in notebook
+    assert "first-notebook.py" not in files(out)
+
+
+def test_init_site_builds_for_a_project_site(site: Path, tmp_path: Path) -> None:
+    ok(run("build", "--base-url", "/REPO/", "--output", str(tmp_path / "pages"), cwd=site))
+    index = (tmp_path / "pages/index.html").read_text(encoding="utf-8")
+    assert 'href="/REPO/posts/welcome/"' in index
+    assert 'href="/REPO/posts/first-notebook/"' in index
+    assert 'href="/posts/' not in index
+
+
+def test_init_refuses_a_folder_with_content(tmp_path: Path) -> None:
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (folder / "nbpress.toml").write_text('title = "Mine"\n', encoding="utf-8")
+    (folder / ".gitignore").write_text("venv/\noutput/", encoding="utf-8")
+
+    result = run("init", "existing", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not empty" in result.stderr and "--force" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert files(folder) == [".gitignore", "nbpress.toml", "notes.txt"]
+
+    result = ok(run("init", "existing", "--force", cwd=tmp_path))
+    assert "kept existing/nbpress.toml" in result.stdout
+    assert "added to existing/.gitignore" in result.stdout
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert (folder / "nbpress.toml").read_text(encoding="utf-8") == 'title = "Mine"\n'
+    ignored = (folder / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert ignored[:2] == ["venv/", "output/"] and ignored.count("output/") == 1 and ".nbpress/state/" in ignored
+    assert set(SITE_FILES) <= set(files(folder))
+    ok(run("build", cwd=folder))
+
+    again = ok(run("init", "existing", "--force", cwd=tmp_path))
+    assert "created" not in again.stdout and "nothing to add" in again.stdout
+
+
+def test_init_in_the_current_folder_after_git_init(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # a fresh `git init` is still an empty folder
+    result = ok(run("init", cwd=tmp_path))
+    assert "cd " not in result.stdout and "nbpress serve" in result.stdout
+    assert tomllib.loads((tmp_path / "nbpress.toml").read_text(encoding="utf-8"))["title"].strip()
+
+
+def test_init_refuses_a_file(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    result = run("init", "taken", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_template_has_no_dotfiles() -> None:
+    """package-data globs skip dotfiles: the template spells them dot-x."""
+    for path in SCAFFOLD_DIR.rglob("*"):
+        assert not path.name.startswith("."), path
+    assert sorted(rel for rel, _ in template_files()) == sorted(set(SITE_FILES) - {"notebooks/posts/first-notebook.py"})
+
+
+# --- new -------------------------------------------------------------------------------------
+
+
+KINDS = [("--markdown", ".md"), ("--notebook", ".ipynb"), ("--py", ".py"), (None, ".md")]
+
+
+def post_front_matter(path: Path) -> dict[str, Any]:
+    if path.suffix == ".md":
+        block, _, _ = split(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = yaml.safe_load(block or "")
+        return data
+    return notebook_front_matter(path)
+
+
+@pytest.mark.parametrize(("flag", "ext"), KINDS)
+def test_new_post(site: Path, flag: str | None, ext: str) -> None:
+    toml = site / "nbpress.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + 'author = "Ada Lovelace"\n', encoding="utf-8")
+    args = ["new", "My Title", "--category", "Field Notes"] + ([flag] if flag else [])
+    result = ok(run(*args, cwd=site))
+    path = site / "notebooks" / f"my-title{ext}"
+    assert result.stdout.strip() == f"created notebooks/my-title{ext}"
+    assert files(site / "notebooks") == sorted(
+        ["posts/first-notebook.ipynb", "posts/first-notebook.py", "posts/welcome.md", f"my-title{ext}"])
+    meta = post_front_matter(path)
+    assert meta == {"title": "My Title", "date": meta["date"], "slug": "my-title", "excerpt": "",
+                    "author": "Ada Lovelace", "category": "Field Notes"}
+    assert meta["date"] in today()
+    if ext == ".ipynb":
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert [c.cell_type for c in nb.cells] == ["raw", "markdown", "code"]
+        assert nb.metadata.kernelspec.name == "python3"
+    if ext == ".py":
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# ---\n# title: My Title\n")
+        assert "# jupyter:\n" in text and "#   kernelspec:\n" in text and "#     name: python3\n" in text
+        assert "\n# %% [markdown]\n" in text and "\n# %%\n" in text
+
+    before = path.read_bytes()
+    again = run(*args, cwd=site)
+    assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    assert path.read_bytes() == before
+
+    built = ok(run("build", cwd=site))
+    assert "built 3 pages" in built.stdout
+    page = (site / "output/posts/my-title/index.html").read_text(encoding="utf-8")
+    assert "My Title" in page and "Ada Lovelace" in page
+    assert (site / "output/categories/field-notes/index.html").is_file()
+
+
+def test_new_without_author_or_category(site: Path) -> None:
+    ok(run("new", "Hello, World!", "--py", cwd=site))
+    meta = post_front_matter(site / "notebooks/hello-world.py")
+    assert set(meta) == {"title", "date", "slug", "excerpt"} and meta["title"] == "Hello, World!"
+
+
+def test_new_refuses_a_name_taken_by_another_kind(site: Path) -> None:
+    ok(run("new", "Same Name", "--notebook", cwd=site))
+    for args in (["--py"], ["--markdown"]):
+        result = run("new", "Same Name", *args, cwd=site)
+        assert result.returncode == 2 and "notebooks/same-name.ipynb" in result.stderr
+    result = run("new", "Welcome", cwd=site)  # notebooks/posts/welcome.md has /posts/welcome/
+    assert result.returncode == 2 and "notebooks/posts/welcome.md" in result.stderr
+    assert not (site / "notebooks/welcome.md").exists()
+
+
+def test_new_with_site_option_outside_a_site(tmp_path: Path) -> None:
+    ok(run("init", "blog", cwd=tmp_path))
+    ok(run("new", "From Outside", "--site", "blog", cwd=tmp_path))
+    assert (tmp_path / "blog/notebooks/from-outside.md").is_file()
+    result = run("new", "Nowhere", cwd=tmp_path)  # no notebooks/ here
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+# --- GitHub Pages ----------------------------------------------------------------------------
+
+
+def test_publish_workflow(site: Path) -> None:
+    path = site / ".github/workflows/publish.yml"
+    workflow = load_yaml(path)
+    validate(workflow, vendored_schema("github-workflows.json"))
+    assert workflow["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    uses = [step.get("uses") for step in build["steps"] if "uses" in step]
+    assert uses == ["actions/checkout@v4", "actions/setup-python@v5", "actions/configure-pages@v5",
+                    "actions/cache@v4", "actions/upload-pages-artifact@v3"]
+    steps = {step.get("uses", step.get("name")): step for step in build["steps"]}
+    assert steps["actions/configure-pages@v5"]["id"] == "pages"
+    assert steps["actions/upload-pages-artifact@v3"]["with"]["path"] == "output"
+    cache = steps["actions/cache@v4"]["with"]
+    assert cache["path"] == ".nbpress/cache" and "hashFiles('notebooks/**'" in cache["key"]
+    assert "requirements.txt" in cache["key"] and cache["restore-keys"].strip() == "nbpress-"
+    script = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "pip install nbpress" in script and "requirements.txt" in script
+    assert 'nbpress build --base-url "${{ steps.pages.outputs.base_url }}/"' in script
+    assert deploy["needs"] == "build"
+    assert deploy["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
+    assert deploy["steps"] == [{"id": "deployment", "uses": "actions/deploy-pages@v4"}]
+
+
+def test_composite_action() -> None:
+    action = load_yaml(REPO / "action.yml")
+    validate(action, vendored_schema("github-actions.json"))
+    assert action["runs"]["using"] == "composite"
+    defaults = {name: spec.get("default") for name, spec in action["inputs"].items()}
+    assert defaults == {"site": ".", "python-version": "3.12", "requirements": "", "base-url": "", "execute": "auto"}
+    assert "output" in action["outputs"]
+    steps = action["runs"]["steps"]
+    assert steps[0]["uses"] == "actions/setup-python@v5"
+    script = "\n".join(step.get("run", "") for step in steps)
+    assert 'pip install "${{ github.action_path }}"' in script
+    assert "nbpress build" in script and "--execute" in script and "--base-url" in script
+    assert "GITHUB_OUTPUT" in script
+
+
+def test_composite_action_build_step_runs(site: Path, tmp_path: Path) -> None:
+    """The action's build script, in bash, as the runner runs it (with its inputs in env)."""
+    step = next(s for s in load_yaml(REPO / "action.yml")["runs"]["steps"] if s.get("id") == "build")
+    github_output = tmp_path / "github-output"
+    env = dict(os.environ, SITE=str(site), BASE_URL="/REPO/", EXECUTE="auto", GITHUB_OUTPUT=str(github_output),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert github_output.read_text(encoding="utf-8").strip() == f"output={(site / 'output').resolve()}"
+    assert 'href="/REPO/posts/welcome/"' in (site / "output/index.html").read_text(encoding="utf-8")
+
+
+# --- as a new user -----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif("check" not in cli.commands, reason="`nbpress check` is not in nbpress/cli.py yet")
+def test_init_build_check(tmp_path: Path) -> None:
+    ok(run("init", "blog", cwd=tmp_path))
+    site = tmp_path / "blog"
+    ok(run("new", "A second post", cwd=site))
+    ok(run("build", cwd=site))
+    ok(run("build", "--base-url", "/REPO/", "--output", str(tmp_path / "pages"), cwd=site))
+    ok(run("check", "--output", str(tmp_path / "pages"), "--base-url", "/REPO/", cwd=site))
+    ok(run("check", cwd=site))
+
+
+@pytest.mark.parametrize(("name", "title"), [("my-blog", "My Blog"), ("data_notes", "Data Notes"),
+                                             ("MyBlog", "MyBlog"), ('my "blog" \\ o\'k', 'My "blog" \\ o\'k')])
+def test_site_title_from_the_folder_name(tmp_path: Path, name: str, title: str) -> None:
+    from nbpress.scaffold import init_site
+
+    init_site(tmp_path / name, today=dt.date(2024, 5, 1))
+    settings = tomllib.loads((tmp_path / name / "nbpress.toml").read_text(encoding="utf-8"))
+    assert settings["title"] == title
+    assert "date: '2024-05-01'" in (tmp_path / name / "notebooks/posts/welcome.md").read_text(encoding="utf-8")
