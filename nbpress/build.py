@@ -181,7 +181,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         pages_by_source = {p.source: p for p in pages}
         for page in pages:
             if page.notebook is not None:
-                pages_by_source[page.source] = render_notebook(page)
+                pages_by_source[page.source] = render_notebook(page, settings.site_dir, settings.content_dir)
         pages = list(pages_by_source.values())
     # A post dated in the future is a draft until its date (then the next build publishes it).
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

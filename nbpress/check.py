@@ -1,43 +1,47 @@
 """Checking a built site offline: links, anchors, images, scripts, titles, descriptions, feeds, the sitemap.
 
-What is reported, and how badly:
+What is reported (each with the file under output/, and for pages the line), and how badly:
 
 | problem | severity |
 | --- | --- |
-| broken link, broken anchor, missing image / script / stylesheet / media / file | error |
-| a link outside the site's base path (or climbing out of the site) | error |
-| a page (index.html, 404.html) without a <title>, or with an empty one | error |
-| an Atom or RSS feed that does not parse (or that feedparser flags), a broken link in it | error |
-| a sitemap that does not parse, or lists a URL with no file | error |
-| a page without <meta name="description"> | warning: the page works, search results suffer |
-| with relative links (base_url "./"): a root-relative link, or a link to a folder | warning: fine on a server, broken from disk |
+| broken link or anchor; missing image, script, stylesheet, media or file | error |
+| a root-relative link outside the site's base path, a relative one climbing out of the site | error |
+| a page (an index.html, 404.html) without a <title>, or with an empty one | error |
+| a feed (Atom or RSS) that does not parse, or that feedparser flags; a link in it to no file | error |
+| a sitemap that does not parse, or lists a URL of the site with no file | error |
+| a page without <meta name="description"> | warning: it works, search results suffer |
+| built with relative links (base_url "./"): a root-relative link, a link to a folder | warning: fine on a |
+|                                                                                     | server, not from disk |
 | a relative link in 404.html (GitHub Pages serves it at any depth) | warning |
 
-Pages are read with a small tokenizer rather than `html.parser.HTMLParser`: the stdlib
-parser spends ~20 µs on every tag (about 5 ms for one post of the built-in theme, whose
-highlighted code is hundreds of <span>s), which is 7 s for a 1000-post site; this one
-only looks closely at the tags that carry links or ids, and reads the same site in well
-under a second. It follows HTML's rules where they matter here: comments, and the raw
-text of <script>, <style>, <textarea> and <title>, hold no tags; attribute values are
-unescaped as `html.unescape` does; the first of two equal attributes wins.
+Pages are read with a small tokenizer rather than `html.parser.HTMLParser`. The stdlib parser
+spends some 20 µs on every tag, start and end (5 ms for one post of the built-in theme, whose
+highlighted code is hundreds of <span>s): 7 s for the 1000-post bench site. The tokenizer lets
+the regex engine skip every tag but those that carry a URL, and reads that site in a fraction of
+it. It follows HTML where it matters here: comments, and the raw text of <script> (JSON of plots
+and widgets included), <style>, <textarea> and <title>, hold no tags; quoted attribute values
+may hold '>'; values are unescaped with `html.unescape`; of two equal attributes the first wins.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import io
 import logging
 import os
 import posixpath
 import re
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from nbpress.errors import Diagnostic
+from nbpress.parallel import pmap
 from nbpress.urls import base_path, is_relative_mode
 
 log = logging.getLogger(__name__)
@@ -64,11 +68,7 @@ FEED_SUFFIXES = (".xml", ".atom", ".rss")
 # A tag's attributes up to its closing '>', quoted values may hold '>'. Written without nested
 # quantifiers, so a stray quote cannot make the search backtrack badly.
 _ATTRS = r"""[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*"""
-_TOKEN = re.compile(rf"<!--|<([a-zA-Z][^\s/>]*)({_ATTRS})>", re.S)
-_COMMENT_END = re.compile(r"--!?>")
-_RAW_END = {name: re.compile(rf"</{name}[\s/>]", re.I) for name in ("script", "style", "textarea", "title")}
 _ATTR = re.compile(r"""([^\s/>="']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
-_ID = re.compile(r"""(?:^|\s)id\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
 
 # tag -> attributes that hold URLs, and what each points at
 _URL_ATTRS: dict[str, tuple[tuple[str, Kind], ...]] = {
@@ -89,9 +89,26 @@ _META_URLS: dict[str, Kind] = {
 }
 _WANTED = frozenset([*_URL_ATTRS, "link", "source", "input", "meta", "body"])
 
+# One pass over the page in C. Comments, and the raw text of script, style, textarea and title, are consumed
+# whole; of the other tags only those that can carry a URL stop the scan; ids are found in a second pass.
+# Lower-case names let the regex engine skip from '<' to '<' (re.IGNORECASE would read every character),
+# so pages with an upper-case tag (rare since HTML 4) take the slower, case-blind patterns.
+_TOKEN_SOURCE = (
+    r"<!--.*?(?:--!?>|\Z)"
+    rf"|<(?P<raw>script|style|textarea|title)(?=[\s/>])(?P<rawattrs>{_ATTRS})>(?P<text>.*?)(?:</(?P=raw)[\s/>]|\Z)"
+    rf"|<(?P<tag>{'|'.join(sorted(_WANTED - {'script', 'meta'}))})(?=[\s/>])(?P<attrs>{_ATTRS})>"
+    # of the many <meta>s, only those that can hold a description or a URL
+    rf"|<meta(?=\s[^>]*(?i:description|image|og:url))(?P<metaattrs>{_ATTRS})>"
+)
+_TOKEN = re.compile(_TOKEN_SOURCE, re.S)
+_TOKEN_ANY_CASE = re.compile(_TOKEN_SOURCE, re.S | re.I)
+_UPPER_CASE_TAG = re.compile(r"</?[A-Z]")
+_ID = re.compile(r"""id\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+_ID_ANY_CASE = re.compile(_ID.pattern, re.I)
+_SPACE = frozenset(" \t\n\r\f")
 
-@dataclass(frozen=True)
-class Ref:
+
+class Ref(NamedTuple):  # a NamedTuple, not a dataclass: there are a hundred in every page
     """A URL a page refers to, with what it should find there and the line it is on."""
 
     kind: Kind
@@ -114,11 +131,7 @@ def _attrs(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for match in _ATTR.finditer(text):
         name, value = match.group(1).lower(), match.group(2)
-        if value is None:
-            value = ""
-        elif value[:1] in "\"'" and len(value) >= 2 and value[0] == value[-1]:
-            value = value[1:-1]
-        found.setdefault(name, html.unescape(value) if "&" in value else value)
+        found.setdefault(name, _unquote_attr(value) if value else "")
     return found
 
 
@@ -128,85 +141,130 @@ def _srcset(value: str) -> list[str]:
     return [part.split()[0] for part in value.split(",") if part.strip()]
 
 
-def parse_html(text: str) -> ParsedPage:
-    """The ids, anchors (<a name>), URLs, <title> and meta description of one HTML document."""
-    ids: set[str] = set()
+def _unquote_attr(value: str) -> str:
+    if value[:1] in "\"'" and len(value) >= 2 and value[0] == value[-1]:
+        value = value[1:-1]
+    return html.unescape(value) if "&" in value else value
+
+
+def _ids(text: str, pattern: re.Pattern[str], skip: list[tuple[int, int]]) -> set[str]:
+    """The id attributes of every tag, but not in comments or raw text (skip: their spans, in order)."""
+    ids = set()
+    starts = [start for start, _ in skip]
+    for match in pattern.finditer(text):
+        pos = match.start()
+        if pos == 0 or text[pos - 1] not in _SPACE or text.rfind("<", 0, pos) < text.rfind(">", 0, pos):
+            continue  # "grid=", or "id =" in the text of the page
+        index = bisect.bisect_right(starts, pos) - 1
+        if index >= 0 and pos < skip[index][1]:
+            continue
+        ids.add(_unquote_attr(match.group(1)))
+    return ids
+
+
+class _Tag(NamedTuple):
+    """What one start tag tells: URLs (kind, url, from <meta>), an <a name>, a meta description."""
+
+    urls: tuple[tuple[Kind, str, bool], ...] = ()
+    name: str | None = None
+    description: str | None = None
+
+
+_NOTHING = _Tag()
+
+
+def _read_tag(tag: str, raw: str) -> _Tag:
+    attrs = _attrs(raw) if raw else {}
+    found: list[tuple[Kind, str, bool]] = []
+    if tag == "meta":
+        name = (attrs.get("name") or attrs.get("property") or "").lower()
+        if name == "description":
+            return _Tag(description=attrs.get("content", "").strip())
+        if name in _META_URLS and attrs.get("content"):
+            found.append((_META_URLS[name], attrs["content"], True))
+    elif tag == "link":
+        rels = attrs.get("rel", "").lower().split()
+        if "href" in attrs and not {"preconnect", "dns-prefetch"} & set(rels):
+            if "stylesheet" in rels:
+                kind: Kind = "stylesheet"
+            elif any("icon" in rel for rel in rels) or attrs.get("as") == "image":
+                kind = "image"
+            elif "modulepreload" in rels or attrs.get("as") == "script":
+                kind = "script"
+            else:
+                kind = "link"
+            found.append((kind, attrs["href"], False))
+    elif tag == "source":
+        if "src" in attrs:
+            found.append(("media", attrs["src"], False))
+        found.extend(("image", url, False) for url in _srcset(attrs.get("srcset", "")))
+    elif tag == "input":
+        if attrs.get("type", "").lower() == "image" and "src" in attrs:
+            found.append(("image", attrs["src"], False))
+    elif tag in _URL_ATTRS:
+        for attr, attr_kind in _URL_ATTRS[tag]:
+            if attr == "srcset":
+                found.extend((attr_kind, url, False) for url in _srcset(attrs.get(attr, "")))
+            elif attr in attrs:
+                found.append((attr_kind, attrs[attr], False))
+    anchor = (attrs.get("name") or None) if tag == "a" else None
+    return _Tag(tuple(dict.fromkeys(found)), anchor) if found or anchor else _NOTHING
+
+
+def parse_html(text: str, cache: dict[str, _Tag] | None = None) -> ParsedPage:
+    """The ids, anchors (<a name>), URLs, <title> and meta description of one HTML document.
+
+    cache: tags already read (pages of one site share most of theirs), to fill and reuse across pages.
+    """
+    any_case = _UPPER_CASE_TAG.search(text) is not None or "ID=" in text or "Id=" in text or "iD=" in text
+    token, id_pattern = (_TOKEN_ANY_CASE, _ID_ANY_CASE) if any_case else (_TOKEN, _ID)
+    names: set[str] = set()
+    skip: list[tuple[int, int]] = []
     refs: list[Ref] = []
     title: str | None = None
     description: str | None = None
     in_body = False
     line, counted = 1, 0
-    pos = 0
-    while True:
-        match = _TOKEN.search(text, pos)
-        if match is None:
-            break
-        pos = match.end()
-        tag = match.group(1)
-        if tag is None:  # a comment: nothing in it counts
-            end = _COMMENT_END.search(text, pos)
-            pos = end.end() if end else len(text)
+    cache = {} if cache is None else cache
+    seen: set[str] = set()  # a tag written twice in a page (a nav link) is read once
+    for match in token.finditer(text):
+        key = match.group()
+        if key in seen:
             continue
-        tag = tag.lower()
-        raw = match.group(2)
-        if tag in _RAW_END:  # raw text: no tags inside (the JSON of widgets and plots, CSS, a title)
-            end = _RAW_END[tag].search(text, pos)
-            inner_end = end.start() if end else len(text)
-            if tag == "title" and title is None and not in_body:
-                title = html.unescape(text[pos:inner_end]).strip()
-            pos = inner_end
-        if tag not in _WANTED:
-            if raw:
-                id_match = _ID.search(raw)
-                if id_match:
-                    value = id_match.group(1)
-                    ids.add(html.unescape(value[1:-1] if value[:1] in "\"'" else value))
-            continue
-        attrs = _attrs(raw) if raw.strip() else {}
-        if "id" in attrs:
-            ids.add(attrs["id"])
-        found: list[tuple[Kind, str, bool]] = []
-        if tag == "body":
-            in_body = True
-        elif tag == "meta":
-            name = (attrs.get("name") or attrs.get("property") or "").lower()
-            if name == "description":
-                description = attrs.get("content", "").strip()
-            elif name in _META_URLS and attrs.get("content"):
-                found.append((_META_URLS[name], attrs["content"], True))
-        elif tag == "link":
-            rels = attrs.get("rel", "").lower().split()
-            if "href" in attrs and not {"preconnect", "dns-prefetch"} & set(rels):
-                if "stylesheet" in rels:
-                    kind: Kind = "stylesheet"
-                elif any("icon" in rel for rel in rels) or attrs.get("as") == "image":
-                    kind = "image"
-                elif "modulepreload" in rels or attrs.get("as") == "script":
-                    kind = "script"
-                else:
-                    kind = "link"
-                found.append((kind, attrs["href"], False))
-        elif tag == "source":
-            if "src" in attrs:
-                found.append(("media", attrs["src"], False))
-            found.extend(("image", url, False) for url in _srcset(attrs.get("srcset", "")))
-        elif tag == "input":
-            if attrs.get("type", "").lower() == "image" and "src" in attrs:
-                found.append(("image", attrs["src"], False))
-        else:
-            if tag == "a" and attrs.get("name"):
-                ids.add(attrs["name"])
-            for attr, attr_kind in _URL_ATTRS[tag]:
-                if attr not in attrs:
+        info = cache.get(key)
+        if info is None:
+            group = match.lastgroup
+            if group is None:  # a comment: nothing in it counts
+                skip.append(match.span())
+                continue
+            if group == "text":  # raw text: no tags in it
+                skip.append(match.span("text"))
+                tag = match.group("raw").lower()
+                if tag == "title" and title is None and not in_body:
+                    title = html.unescape(match.group("text")).strip()
+                if tag != "script":
                     continue
-                if attr == "srcset":
-                    found.extend((attr_kind, url, False) for url in _srcset(attrs[attr]))
-                else:
-                    found.append((attr_kind, attrs[attr], False))
-        if found:
+                info = _read_tag("script", match.group("rawattrs"))  # not cached: the key holds the script
+            elif group == "metaattrs":
+                info = cache[key] = _read_tag("meta", match.group("metaattrs"))
+            else:
+                tag = match.group("tag").lower()
+                if tag == "body":
+                    in_body = True
+                    continue
+                info = cache[key] = _read_tag(tag, match.group("attrs"))
+        seen.add(key)
+        if info is _NOTHING:
+            continue
+        if info.description is not None and description is None:
+            description = info.description
+        if info.name:
+            names.add(info.name)
+        if info.urls:
             line += text.count("\n", counted, match.start())
             counted = match.start()
-            refs.extend(Ref(kind, url, line, meta) for kind, url, meta in found)
+            refs.extend([Ref(kind, url, line, meta) for kind, url, meta in info.urls])
+    ids = _ids(text, id_pattern, skip) | names
     return ParsedPage(frozenset(ids), tuple(refs), title, description)
 
 
@@ -297,6 +355,8 @@ def _resolve(url: str, page_dir: list[str], site: _Site, meta: bool) -> _Target 
         return _Target(resolved, None, fragment, rooted=rooted)
     if resolved + "/index.html" in site.files:  # GitHub Pages serves x as x/ (after a redirect)
         return _Target(resolved + "/index.html", None, fragment, folder=True, rooted=rooted)
+    if resolved.endswith((".html", ".htm")):
+        return _Target(None, f"no page at {resolved}", fragment, rooted=rooted)
     if "." in resolved.rsplit("/", 1)[-1]:
         return _Target(None, f"no file at {resolved}", fragment, rooted=rooted)
     return _Target(None, f"no page at {resolved} or {resolved}/index.html", fragment, rooted=rooted)
@@ -305,23 +365,191 @@ def _resolve(url: str, page_dir: list[str], site: _Site, meta: bool) -> _Target 
 # --- checking ------------------------------------------------------------------------------------
 
 
-class _Pages:
-    """Parsed HTML files, each read once."""
+class _Checker:
+    """Checks files of one site, reading each HTML file once and resolving each URL once."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, site: _Site) -> None:
+        self.site = site
+        self.tags: dict[str, _Tag] = {}  # a start tag as written -> what it tells
         self.parsed: dict[str, ParsedPage] = {}
+        self.resolved: dict[tuple[str, str, bool], _Target | None] = {}
+        self.bodies: dict[str, ParsedPage] = {}  # feed entries' HTML
 
-    def get(self, rel: str) -> ParsedPage:
+    def page(self, rel: str) -> ParsedPage:
         page = self.parsed.get(rel)
         if page is None:
-            data = (self.root / rel).read_bytes()
-            page = self.parsed[rel] = parse_html(data.decode("utf-8", errors="replace"))
+            text = (self.site.root / rel).read_bytes().decode("utf-8", errors="replace")
+            page = self.parsed[rel] = parse_html(text, self.tags)
         return page
+
+    def resolve(self, url: str, page_dir: list[str], meta: bool) -> _Target | None:
+        # Root-relative and absolute URLs lead to the same file from every page.
+        folder = "" if url.startswith("/") or ":" in url else "/".join(page_dir)
+        key = (folder, url, meta)
+        if key not in self.resolved:
+            self.resolved[key] = _resolve(url, page_dir, self.site, meta)
+        return self.resolved[key]
+
+    def check(self, rel: str) -> list[Diagnostic]:
+        if rel.endswith((".html", ".htm")):
+            return self.check_page(rel)
+        data = (self.site.root / rel).read_bytes()
+        root_tag = _root_tag(data)
+        if posixpath.basename(rel) == "sitemap.xml" or root_tag in ("urlset", "sitemapindex"):
+            return self.check_sitemap(rel, data)
+        if root_tag in ("feed", "rss", "RDF"):
+            return self.check_feed(rel, data)
+        return []
+
+    def check_page(self, rel: str) -> list[Diagnostic]:
+        page = self.page(rel)
+        is_404 = rel == "404.html"
+        # 404.html is served at whatever URL was missing; its links are read as if it were at the site root.
+        page_dir = [] if is_404 else rel.split("/")[:-1]
+        problems = list(self.check_refs(rel, page, page_dir, is_404))
+        if posixpath.basename(rel) in PAGE_NAMES:
+            if page.title is None:
+                problems.append(Diagnostic("page has no <title>", rel))
+            elif not page.title:
+                problems.append(Diagnostic("page has an empty <title>", rel))
+            if not page.description:
+                problems.append(Diagnostic("page has no meta description", rel, severity="warning"))
+        return problems
+
+    def check_refs(self, rel: str, page: ParsedPage, page_dir: list[str], is_404: bool) -> Iterator[Diagnostic]:
+        site = self.site
+        seen: set[tuple[Kind, str]] = set()
+        for ref in page.refs:
+            if (ref.kind, ref.url) in seen:
+                continue
+            seen.add((ref.kind, ref.url))
+            target = self.resolve(ref.url, page_dir, ref.meta)
+            if target is None:
+                continue
+            if target.file is None:
+                yield Diagnostic(f"{_NOUN[ref.kind]} {ref.url} ({target.problem})", rel, ref.line)
+                continue
+            if target.fragment and ref.kind == "link":
+                file = target.file or rel
+                if file.endswith((".html", ".htm")):
+                    ids = page.ids if file == rel else self.page(file).ids
+                    if not _has_fragment(ids, target.fragment, ref.url.partition("#")[2]):
+                        yield Diagnostic(f"broken anchor {ref.url} (no id '{target.fragment}' in {file})",
+                                         rel, ref.line)
+            if ref.meta or not target.file:
+                continue
+            if site.relative and target.rooted:
+                yield Diagnostic(f"root-relative link {ref.url} does not work when the site is opened from disk "
+                                 "(it is built with relative links)", rel, ref.line, severity="warning")
+            elif site.relative and target.folder and ref.kind == "link":
+                yield Diagnostic(f"link {ref.url} leads to a folder: opened from disk it shows a file listing, "
+                                 f"not {target.file}", rel, ref.line, severity="warning")
+            elif is_404 and not site.relative and not target.rooted and not ref.url.startswith(("#", "?")) \
+                    and ":" not in ref.url:
+                yield Diagnostic(f"relative link {ref.url} in 404.html breaks when it is served at a nested URL "
+                                 "(GitHub Pages serves it for every missing page)", rel, ref.line, severity="warning")
+
+    def feed_urls(self, tree: ET.Element) -> Iterator[tuple[Kind, str]]:
+        """URLs a feed points readers at: feed and entry links, enclosures, links in the entries' HTML."""
+        for element in tree.iter():
+            name = _local(element.tag)
+            if name == "link":
+                href = element.get("href") or (element.text or "").strip()
+                if href:
+                    yield "link", href
+            elif name == "enclosure" and element.get("url"):
+                yield "file", element.get("url", "")
+            elif name in ("content", "summary", "description", "encoded") and element.text and "<" in element.text:
+                body = self.bodies.get(element.text)  # a post is in the site's feed and in its category's
+                if body is None:
+                    body = self.bodies[element.text] = parse_html(element.text, self.tags)
+                for ref in body.refs:
+                    yield ref.kind, ref.url
+
+    def check_feed(self, rel: str, data: bytes) -> list[Diagnostic]:
+        try:
+            tree = ET.fromstring(data)
+        except ET.ParseError as exc:
+            return [Diagnostic(f"invalid feed: {exc}", rel, exc.position[0] if exc.position else None)]
+        problems = []
+        complaint = _feedparser_complaint(data)
+        if complaint:
+            problems.append(Diagnostic(f"invalid feed: {complaint}", rel))
+        # Relative URLs are relative to the feed itself, unless an xml:base says otherwise (not worth following).
+        feed_dir = None if b"xml:base" in data else rel.split("/")[:-1]
+        seen = set()
+        for kind, url in self.feed_urls(tree):
+            if url in seen or (feed_dir is None and not (url.startswith("/") or "://" in url)):
+                continue
+            seen.add(url)
+            target = self.resolve(url, feed_dir or [], meta=False)
+            if target is not None and target.file is None:
+                problems.append(Diagnostic(f"{_NOUN[kind]} {url} in feed ({target.problem})", rel))
+        return problems
+
+    def check_sitemap(self, rel: str, data: bytes) -> list[Diagnostic]:
+        try:
+            tree = ET.fromstring(data)
+        except ET.ParseError as exc:
+            return [Diagnostic(f"invalid sitemap: {exc}", rel, exc.position[0] if exc.position else None)]
+        problems = []
+        sitemap_dir = rel.split("/")[:-1]  # locs must be absolute URLs; built with relative links, they are not
+        for element in tree.iter():
+            if _local(element.tag) != "loc" or not element.text:
+                continue
+            url = element.text.strip()
+            target = self.resolve(url, sitemap_dir, meta=False)
+            if target is not None and target.file is None:
+                problems.append(Diagnostic(f"sitemap lists {url} ({target.problem})", rel))
+        return problems
+
+
+def _has_fragment(ids: frozenset[str], fragment: str, raw: str) -> bool:
+    return (not fragment or fragment.lower() == "top" or fragment.startswith(":~:")
+            or fragment in ids or raw in ids)
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _root_tag(data: bytes) -> str | None:
+    """The name of an XML file's root element (without prefix or namespace), from its first bytes."""
+    match = re.search(rb"<([A-Za-z_][\w.:-]*)", data[:4096])
+    return match.group(1).decode("ascii", "replace").rpartition(":")[2] if match else None
+
+
+# An entry's body, as bytes: its escaped HTML is text to XML, already read whole by ElementTree.
+_ENTRY_BODY = re.compile(
+    rb"(<(?:[\w.-]+:)?(content|summary|description|encoded)\b[^>]*(?<!/)>).*?(</(?:[\w.-]+:)?\2\s*>)", re.S
+)
+
+
+def _feedparser() -> Any:
+    try:
+        import feedparser
+    except ImportError:
+        return None
+    return feedparser
+
+
+def _feedparser_complaint(data: bytes) -> str | None:
+    """What feedparser (the library most feed readers in Python use) finds wrong, if it is installed.
+
+    It reads the feed with the entries' bodies left out: ElementTree has already read them (both parse with
+    expat), and feedparser's pass over escaped HTML, one callback per entity, would be most of the check's
+    time on a full-content feed. What it adds is its reading of the feed itself: structure and encoding.
+    """
+    feedparser = _feedparser()
+    if feedparser is None:
+        return None
+    result = feedparser.parse(io.BytesIO(_ENTRY_BODY.sub(rb"\1\3", data)), sanitize_html=False,
+                              resolve_relative_uris=False)
+    return str(result.get("bozo_exception") or "not a valid feed") if result.get("bozo") else None
 
 
 def _walk(root: Path) -> list[str]:
-    found = []
+    found: list[str] = []
     for folder, dirs, names in os.walk(root):
         dirs.sort()
         rel = Path(folder).relative_to(root).as_posix()
@@ -330,164 +558,32 @@ def _walk(root: Path) -> list[str]:
     return found
 
 
-def _ignored(rel: str) -> bool:
-    return rel.startswith(IGNORED)
-
-
-def _has_fragment(ids: frozenset[str], fragment: str, raw: str) -> bool:
-    return (not fragment or fragment.lower() == "top" or fragment.startswith(":~:")
-            or fragment in ids or raw in ids)
-
-
-def _check_refs(rel: str, page: ParsedPage, page_dir: list[str], site: _Site, pages: _Pages,
-                is_404: bool = False) -> Iterator[Diagnostic]:
-    seen: set[tuple[Kind, str]] = set()
-    for ref in page.refs:
-        if (ref.kind, ref.url) in seen:
-            continue
-        seen.add((ref.kind, ref.url))
-        target = _resolve(ref.url, page_dir, site, ref.meta)
-        if target is None:
-            continue
-        if target.file is None:
-            yield Diagnostic(f"{_NOUN[ref.kind]} {ref.url} ({target.problem})", rel, ref.line)
-            continue
-        if target.fragment and ref.kind == "link":
-            file = target.file or rel
-            if file.endswith((".html", ".htm")):
-                ids = page.ids if file == rel else pages.get(file).ids
-                raw_fragment = ref.url.partition("#")[2]
-                if not _has_fragment(ids, target.fragment, raw_fragment):
-                    yield Diagnostic(f"broken anchor {ref.url} (no id '{target.fragment}' in {file})", rel, ref.line)
-        if ref.meta or not target.file:
-            continue
-        if site.relative and target.rooted:
-            yield Diagnostic(f"root-relative link {ref.url} does not work when the site is opened from disk "
-                             "(it is built with relative links)", rel, ref.line, severity="warning")
-        elif site.relative and target.folder and ref.kind == "link":
-            yield Diagnostic(f"link {ref.url} leads to a folder: opened from disk it shows a file listing, "
-                             f"not {target.file}", rel, ref.line, severity="warning")
-        elif is_404 and not site.relative and not target.rooted and not ref.url.startswith(("#", "?")) \
-                and "://" not in ref.url:
-            yield Diagnostic(f"relative link {ref.url} in 404.html breaks when it is served at a nested URL "
-                             "(GitHub Pages serves it for every missing page)", rel, ref.line, severity="warning")
-
-
-def _check_page(rel: str, site: _Site, pages: _Pages) -> list[Diagnostic]:
-    page = pages.get(rel)
-    is_404 = rel == "404.html"
-    # 404.html is served at whatever URL was missing; its links are read as if it were at the site root.
-    page_dir = [] if is_404 else rel.split("/")[:-1]
-    problems = list(_check_refs(rel, page, page_dir, site, pages, is_404))
-    if posixpath.basename(rel) in PAGE_NAMES:
-        if page.title is None:
-            problems.append(Diagnostic("page has no <title>", rel))
-        elif not page.title:
-            problems.append(Diagnostic("page has an empty <title>", rel))
-        if not page.description:
-            problems.append(Diagnostic("page has no meta description", rel, severity="warning"))
-    return problems
-
-
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
-
-
-def _root_tag(data: bytes) -> str | None:
-    match = re.search(rb"<([A-Za-z_][\w.:-]*)", data[:4096])
-    return _local(match.group(1).decode("ascii", "replace").rpartition(":")[2]) if match else None
-
-
-def _feed_urls(tree: ET.Element) -> Iterator[tuple[Kind, str]]:
-    """Absolute URLs a feed points readers at: entry and feed links, enclosures, links in content."""
-    for element in tree.iter():
-        name = _local(element.tag)
-        if name == "link":
-            href = element.get("href") or (element.text or "").strip()
-            if href:
-                yield "link", href
-        elif name == "enclosure" and element.get("url"):
-            yield "file", element.get("url", "")
-        elif name in ("content", "summary", "description", "encoded") and element.text and "<" in element.text:
-            for ref in parse_html(element.text).refs:
-                yield ref.kind, ref.url
-
-
-def _feedparser_complaint(data: bytes) -> str | None:
-    """What feedparser (the library most feed readers in Python use) finds wrong, if it is installed."""
-    try:
-        import feedparser
-    except ImportError:
-        return None
-    result = feedparser.parse(io.BytesIO(data))
-    return str(result.get("bozo_exception") or "not a valid feed") if result.get("bozo") else None
-
-
-def _check_feed(rel: str, data: bytes, site: _Site) -> list[Diagnostic]:
-    try:
-        tree = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        return [Diagnostic(f"invalid feed: {exc}", rel, line)]
-    problems = []
-    complaint = _feedparser_complaint(data)
-    if complaint:
-        problems.append(Diagnostic(f"invalid feed: {complaint}", rel))
-    seen = set()
-    for kind, url in _feed_urls(tree):
-        if url in seen or not (url.startswith("/") or "://" in url):
-            continue  # relative URLs in a feed depend on xml:base: not worth guessing at
-        seen.add(url)
-        target = _resolve(url, [], site, meta=False)
-        if target is not None and target.file is None:
-            problems.append(Diagnostic(f"{_NOUN[kind]} {url} in feed ({target.problem})", rel))
-    return problems
-
-
-def _check_sitemap(rel: str, data: bytes, site: _Site) -> list[Diagnostic]:
-    try:
-        tree = ET.fromstring(data)
-    except ET.ParseError as exc:
-        return [Diagnostic(f"invalid sitemap: {exc}", rel, exc.position[0] if exc.position else None)]
-    problems = []
-    for element in tree.iter():
-        if _local(element.tag) != "loc" or not element.text:
-            continue
-        url = element.text.strip()
-        if not (url.startswith("/") or "://" in url):
-            continue
-        target = _resolve(url, [], site, meta=False)
-        if target is not None and target.file is None:
-            problems.append(Diagnostic(f"sitemap lists {url} ({target.problem})", rel))
-    return problems
-
-
-def _site(root: Path, base_url: str) -> _Site:
-    host = urlsplit(base_url).netloc.lower() if "://" in base_url or base_url.startswith("//") else None
-    return _Site(root, frozenset(_walk(root)), base_path(base_url), host or None, is_relative_mode(base_url))
+def _checked(rel: str) -> bool:
+    return rel.endswith((".html", ".htm", *FEED_SUFFIXES)) and not rel.startswith(IGNORED)
 
 
 def html_files(root: Path) -> list[str]:
     """The HTML files check_site reads (relative paths): all but copied vendor files and search indexes."""
-    return [rel for rel in _walk(root) if rel.endswith((".html", ".htm")) and not _ignored(rel)]
+    return [rel for rel in _walk(root) if _checked(rel) and rel.endswith((".html", ".htm"))]
 
 
-def check_site(root: Path, base_url: str) -> list[Diagnostic]:
-    """Every problem in the site built at root for base_url, page by page (path: the file under root)."""
-    site = _site(root, base_url)
-    pages = _Pages(root)
-    problems: list[Diagnostic] = []
-    for rel in sorted(site.files):
-        if _ignored(rel):
-            continue
-        if rel.endswith((".html", ".htm")):
-            problems.extend(_check_page(rel, site, pages))
-        elif rel.endswith(FEED_SUFFIXES):
-            data = (root / rel).read_bytes()
-            root_tag = _root_tag(data)
-            if posixpath.basename(rel) == "sitemap.xml" or root_tag in ("urlset", "sitemapindex"):
-                problems.extend(_check_sitemap(rel, data, site))
-            elif root_tag in ("feed", "rss", "RDF"):
-                problems.extend(_check_feed(rel, data, site))
-    log.debug("checked %d HTML files", len(pages.parsed))
+def _check_chunk(site: _Site, rels: Sequence[str]) -> list[Diagnostic]:
+    checker = _Checker(site)
+    return [problem for rel in rels for problem in checker.check(rel)]
+
+
+def check_site(root: Path, base_url: str, jobs: int = 0) -> list[Diagnostic]:
+    """Every problem in the site built at root for base_url, page by page (path: the file under root).
+
+    jobs: processes to spread a large site over (0: one per core).
+    """
+    started = time.perf_counter()
+    files = _walk(root)
+    host = urlsplit(base_url).netloc.lower() if "://" in base_url or base_url.startswith("//") else ""
+    site = _Site(root, frozenset(files), base_path(base_url), host or None, is_relative_mode(base_url))
+    todo = [rel for rel in files if _checked(rel)]
+    if any(rel.endswith(FEED_SUFFIXES) for rel in todo):
+        _feedparser()  # imported once here, not in every worker
+    problems = pmap(_check_chunk, todo, site, jobs or os.cpu_count() or 1, threshold=300)
+    log.debug("checked %d files in %.2f s", len(todo), time.perf_counter() - started)
     return problems

@@ -27,23 +27,37 @@ _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 SOURCE_EXTS = (".md", ".ipynb", ".py")
 
 
-def content_link(rel: str, links: list[str] | None = None) -> Callable[[str], str]:
+def content_link(rel: str, links: list[str] | None = None, content: Path | None = None) -> Callable[[str], str]:
     """A resolver that turns links relative to a source into site paths ("/dir/x.png").
 
+    A relative link names a file beside the source (as Quarto reads it) when there is one under
+    `content`; otherwise it is left as written, relative to the page's URL (as Hugo leaves it).
     Links to other sources are recorded in `links`: their URLs are only known after routing.
     """
     folder = "/" + posixpath.dirname(rel)
 
     def resolve(href: str) -> str:
-        if not href or href.startswith(("#", "mailto:", "data:", "attachment:")) or "://" in href:
+        if not href or href.startswith(("#", "mailto:", "data:", "attachment:", "?")) or "://" in href:
             return href
         path, sep, fragment = href.partition("#")
-        site_path = path if path.startswith("/") else posixpath.normpath(posixpath.join(folder, unquote(path)))
+        if path.startswith("/"):
+            site_path = path
+        else:
+            site_path = posixpath.normpath(posixpath.join(folder, unquote(path)))
+            if content is not None and not (content / site_path.lstrip("/")).exists():
+                return href  # not a file of the site's sources: a link relative to the page
+            if path.endswith("/") and site_path != "/":
+                site_path += "/"
         if links is not None and site_path.endswith(SOURCE_EXTS):
             links.append(site_path)
         return site_path + (sep + fragment if sep else "")
 
     return resolve
+
+
+def content_root(source: SourceFile, site_dir: Path) -> Path:
+    """The content folder a source was found in."""
+    return site_dir / source.path[: len(source.path) - len(source.rel)]
 
 
 def folder_name(folder: str) -> str:
@@ -85,7 +99,7 @@ def _page(source: SourceFile, fm: FrontMatter, kind: SourceKind, raw: bytes, **f
     )
 
 
-def load_markdown(source: SourceFile, text: str, raw: bytes) -> Page:
+def load_markdown(source: SourceFile, text: str, raw: bytes, site_dir: Path) -> Page:
     """A Markdown post: YAML front matter and a CommonMark body."""
     block, body, _ = split(text)
     where = Where(source.path, first_line=1, text=block or "")
@@ -93,7 +107,8 @@ def load_markdown(source: SourceFile, text: str, raw: bytes) -> Page:
     if problems:
         raise NbpressError(problems)
     links: list[str] = []
-    rendered = render_markdown(body, title=fm.title, resolve=content_link(source.rel, links))
+    resolve = content_link(source.rel, links, content_root(source, site_dir))
+    rendered = render_markdown(body, title=fm.title, resolve=resolve)
     return _page(
         source, fm, "markdown", raw,
         title=rendered.title, excerpt=rendered.excerpt, body=rendered.html, toc=rendered.headings,
@@ -219,7 +234,7 @@ def load_page(source: SourceFile, site_dir: Path) -> Page | None:
             rf"^({'|'.join(NOTEBOOK_KEYS)})\s*:", block, re.MULTILINE
         ) is not None
         if not is_notebook:
-            return load_markdown(source, text, raw)
+            return load_markdown(source, text, raw, site_dir)
         if source.paired:
             return None
         return load_notebook(source, text, raw, "md-notebook")

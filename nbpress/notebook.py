@@ -8,6 +8,7 @@ import html
 import json
 import posixpath
 import re
+from pathlib import Path
 from typing import Any
 
 from nbpress.ansi import ansi_to_html
@@ -62,6 +63,7 @@ class _Context:
     """What rendering one notebook accumulates: files to write, heading ids, scripts needed."""
 
     rel: str
+    content: Path | None = None  # the content folder, to tell files beside the notebook from page links
     files: list[PageFile] = dataclasses.field(default_factory=list)
     ids: set[str] = dataclasses.field(default_factory=set)
     headings: list[Heading] = dataclasses.field(default_factory=list)
@@ -112,7 +114,8 @@ def _rich(output: dict[str, Any], name: str, ctx: _Context) -> str:
             ctx.has_math = True
             return f'<div class="output-latex math display">{html.escape(_text(value))}</div>'
         if mime == "text/markdown":
-            rendered = render_markdown(_text(value), title="", resolve=content_link(ctx.rel), ids=ctx.ids)
+            rendered = render_markdown(_text(value), title="", resolve=content_link(ctx.rel, None, ctx.content),
+                                       ids=ctx.ids)
             ctx.has_math = ctx.has_math or rendered.has_math
             return f'<div class="output-markdown">{rendered.html}</div>'
         return f'<pre class="output-text">{ansi_to_html(_text(value))}</pre>'
@@ -161,12 +164,17 @@ def _attachments(cell: dict[str, Any], number: int, ctx: _Context) -> dict[str, 
     return names
 
 
-def render_notebook(page: Page) -> Page:
-    """The page with its notebook rendered into body, toc and files."""
+def render_notebook(page: Page, site_dir: Path | None = None, content_dir: str = "notebooks") -> Page:
+    """The page with its notebook rendered into body, toc and files.
+
+    With `site_dir`, relative links name files beside the notebook only when those exist.
+    """
     nb = page.notebook
     if nb is None:
         return page
-    ctx = _Context(rel=page.source.split("/", 1)[-1])
+    prefix = content_dir.strip("/") + "/"
+    rel = page.source[len(prefix):] if page.source.startswith(prefix) else page.source.split("/", 1)[-1]
+    ctx = _Context(rel=rel, content=site_dir / content_dir if site_dir else None)
     meta = nb.get("metadata", {})
     kernelspec, language_info = meta.get("kernelspec") or {}, meta.get("language_info") or {}
     language = kernelspec.get("language") or language_info.get("name") or "python"
@@ -174,7 +182,7 @@ def render_notebook(page: Page) -> Page:
     ctx.widget_models = set(widgets.get("state") or {})
     skip = meta.get("nbpress", {}).get("skip_cells", 0)
     links: list[str] = []
-    resolve_content = content_link(ctx.rel, links)
+    resolve_content = content_link(ctx.rel, links, ctx.content)
     parts: list[str] = []
     title_pending = True
     for number, cell in enumerate(nb.get("cells", []), 1):

@@ -34,6 +34,7 @@ from nbpress.urls import base_path
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.15  # how often the watcher looks at the sources
+SETTLE_SECONDS = 0.06  # after a change, how long the sources must stay quiet: one save is one rebuild
 MAX_WAIT_SECONDS = 2.0  # a file that never stops changing still gets built
 KEEPALIVE_SECONDS = 15.0  # event streams send a comment this often, to notice closed tabs
 EVENTS = "__nbpress/events"
@@ -173,7 +174,8 @@ _LIVE_SCRIPT = """<script id="nbpress-live">(function () {
 
 def live_script(base: str, version: int) -> bytes:
     """The script every served HTML page gets: reload on `reload`, show the overlay on `error`."""
-    return (_LIVE_SCRIPT % {"version": version, "events": json.dumps(base + EVENTS)}).encode()
+    events = json.dumps(base + EVENTS).replace("</", "<\\/")  # a base_url cannot end the script early
+    return (_LIVE_SCRIPT % {"version": version, "events": events}).encode()
 
 
 def inject(page: bytes, script: bytes) -> bytes:
@@ -353,7 +355,7 @@ class _Site:
                  progress: Any, strict: bool) -> None:
         self.settings = settings
         self.overrides = dict(overrides)
-        self.report = report
+        self.told = report
         self.executor = executor
         self.progress = progress
         self.strict = strict
@@ -363,8 +365,16 @@ class _Site:
         self.wake = threading.Condition()
         self.stop = threading.Event()
         self.extra: tuple[str, ...] = self._depends()
-        self.settings_warnings: list[Diagnostic] = []
+        self.settings_warnings: list[Diagnostic] | None = None
         self.http: _Server | None = None
+        self.indexed = False  # a good build has made the search index
+
+    def report(self, event: ServeEvent) -> None:
+        """Tell the caller; a failure to print must not stop the builder."""
+        try:
+            self.told(event)
+        except Exception:
+            log.exception("reporting %s failed", event.kind)
 
     def _depends(self) -> tuple[str, ...]:
         """Files notebooks depend on (front matter `depends`), from the last good build's state."""
@@ -379,10 +389,10 @@ class _Site:
             self.wake.notify()
 
     def watch(self, last: Snapshot) -> None:
-        """Poll the sources; once a change has been quiet for one poll, ask for a build (one save, one build)."""
+        """Poll the sources; once a change has been quiet for a moment, ask for a build (one save, one build)."""
         changed: set[str] = set()
         since = 0.0
-        while not self.stop.wait(POLL_SECONDS):
+        while not self.stop.wait(SETTLE_SECONDS if changed else POLL_SECONDS):
             try:
                 now = snapshot(self.settings, self.extra)
             except Exception:  # a watcher that dies quietly is worse than a missed poll
@@ -412,40 +422,41 @@ class _Site:
     def build_once(self, changed: tuple[str, ...]) -> None:
         """One build: the settings re-read, the site built, the outcome told to the browser and the terminal."""
         self.report(ServeEvent("building", changed=changed))
-        live = self.live
         try:
             settings, warnings = load_settings(self.settings.site_dir, self.overrides)
             self._use(settings)
-            fresh_warnings = [] if warnings == self.settings_warnings else warnings
+            # Warnings are told when they change; those of the settings passed in, the caller has told.
+            fresh_warnings = [] if self.settings_warnings in (None, warnings) else warnings
             self.settings_warnings = warnings
-            result = build(settings, executor=self.executor, progress=self.progress, strict=self.strict)
+            # The search index (a Pagefind run, about half a second) is made by the first good build only:
+            # an edit must show at once, and a slightly stale index is fine while writing.
+            result = build(settings, executor=self.executor, progress=self.progress, strict=self.strict,
+                           search_index=not self.indexed)
         except NbpressError as exc:
             self.settings_warnings = [] if exc.exit_code == EXIT_USAGE else self.settings_warnings
-            with live.changed:
-                live.build += 1
-                live.ok = False
-                live.errors = list(exc.diagnostics)
-                live.changed.notify_all()
             self.report(ServeEvent("failed", changed=changed, diagnostics=tuple(exc.diagnostics)))
+            self._publish(False, list(exc.diagnostics))
             return
         except Exception as exc:  # a bug in nbpress: say so, keep serving the last good site
-            text = traceback.format_exc()
-            with live.changed:
-                live.build += 1
-                live.ok = False
-                live.errors = [Diagnostic(f"internal error: {type(exc).__name__}: {exc} (traceback in the terminal)")]
-                live.changed.notify_all()
-            self.report(ServeEvent("crashed", changed=changed, text=text))
+            self.report(ServeEvent("crashed", changed=changed, text=traceback.format_exc()))
+            self._publish(False, [Diagnostic(f"nbpress failed with a bug: {type(exc).__name__}: {exc} "
+                                             "(the traceback is in the terminal)")])
             return
+        self.indexed = True
         self.extra = self._depends()
+        self.report(ServeEvent("built", changed=changed, result=result, diagnostics=tuple(fresh_warnings)))
+        self._publish(True, [], changed_site=not (result.unchanged or result.written == 0))
+
+    def _publish(self, ok: bool, errors: list[Diagnostic], changed_site: bool = False) -> None:
+        """Tell every open tab: a good build that changed something (or ended an error) reloads them."""
+        live = self.live
         with live.changed:
             live.build += 1
-            if not live.ok or not (result.unchanged or result.written == 0) or live.version == 0:
+            if ok and (changed_site or not live.ok or live.version == 0):
                 live.version += 1
-            live.ok = True
-            live.errors = []
+            live.ok = ok
+            live.errors = errors
             live.changed.notify_all()
-        self.report(ServeEvent("built", changed=changed, result=result, diagnostics=tuple(fresh_warnings)))
 
     def _use(self, settings: Settings) -> None:
         """Switch to re-read settings; a new base_url or port-facing change is announced."""

@@ -34,6 +34,8 @@ def site(tmp_path: Path) -> Path:
         path = tmp_path / "notebooks" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\n{front}\n---\nSome *text* with a [link](/posts/one/) and ![img](pic.png).\n")
+    for folder in ("guides", "notes"):  # the image each post names, beside it
+        (tmp_path / "notebooks" / folder / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "notebooks" / "img").mkdir()
     (tmp_path / "notebooks" / "img" / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     return tmp_path

@@ -372,3 +372,14 @@ def test_draft_is_left_out_unless_drafts(site: Site) -> None:
     assert "Secret" not in site.read("index.html")
     assert site.cli("build", "--drafts").returncode == 0
     assert (site.output / "posts/draft/index.html").exists()
+
+
+def test_relative_links_name_files_beside_the_source_or_stay_page_relative(site: Site) -> None:
+    site.post("guides/a.md", "---\ntitle: A\n---\n![p](pic.png) [b](b.md) [next](../other-post/) [up](../)\n")
+    site.post("guides/b.md", "---\ntitle: B\n---\nB\n")
+    (site.root / "notebooks" / "guides" / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    body = site.load("guides/a.md").body
+    assert 'src="/guides/pic.png"' in body  # a file beside the post
+    assert 'href="/guides/b.md"' in body  # another source: its page URL is filled in when rendering
+    assert 'href="../other-post/"' in body  # no such file: relative to the page's URL, as written
+    assert 'href="/"' in body  # the content folder itself: the site root
