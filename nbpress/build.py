@@ -244,7 +244,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
         compiled=templates_dir(settings.site_dir),
     )
-    fresh = not (state.inputs and output.is_dir())
+    fresh = strict or not (state.inputs and output.is_dir())  # strict: check a staged site before it goes live
     todo = []
     for route in routes:
         route_key = route_digest(route, data)
@@ -266,6 +266,13 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             if settings.search and search_index:
                 problem = index_site(staging)
                 result.warnings.extend([problem] if problem else [])
+            if strict:
+                from nbpress.check import check_site
+
+                found = check_site(staging, settings.base_url, jobs=jobs(settings))
+                if found:
+                    raise NbpressError([dataclasses.replace(d, severity="error", path=f"{output.name}/{d.path}")
+                                        for d in found])
             publish(staging, output)
         except BaseException:
             discard(staging)

@@ -392,3 +392,18 @@ def test_feeds_and_sitemap(tmp_path: Path) -> None:
     rss_problems = [m for m in _messages(root, "https://me.github.io/repo/") if m.startswith("rss.xml")]
     assert len(rss_problems) == 1, rss_problems
     assert rss_problems[0].startswith("rss.xml:2: invalid feed: mismatched tag")
+
+
+def test_strict_build_checks_the_site_before_replacing_the_old_one(tmp_path: Path) -> None:
+    (tmp_path / "notebooks").mkdir()
+    post = tmp_path / "notebooks" / "s.md"
+    post.write_text("---\ntitle: S\ndate: 2024-01-01\n---\nFine.\n")
+    cmd = [sys.executable, "-m", "nbpress", "build", "--site", str(tmp_path), "--execute", "off"]
+    assert subprocess.run(cmd, capture_output=True, text=True, check=False).returncode == 0
+    before = (tmp_path / "output" / "posts" / "s" / "index.html").read_bytes()
+    post.write_text("---\ntitle: S\ndate: 2024-01-01\n---\n[gone](/posts/gone/) [here](#nowhere)\n")
+    strict = subprocess.run([*cmd, "--strict"], capture_output=True, text=True, check=False)
+    assert strict.returncode == 1
+    assert "output/posts/s/index.html" in strict.stderr and "broken link /posts/gone/" in strict.stderr
+    assert "broken anchor #nowhere" in strict.stderr and "Traceback" not in strict.stderr
+    assert (tmp_path / "output" / "posts" / "s" / "index.html").read_bytes() == before
