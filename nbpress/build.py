@@ -152,7 +152,8 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     quick = load_state(settings.site_dir, output, with_pages=False)
     key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict)
     due = quick.expires is not None and dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat() >= quick.expires
-    if (quick.inputs == key and settings.execute != "force" and output.is_dir() and not due
+    stale_index = settings.search and search_index and not quick.indexed
+    if (quick.inputs == key and settings.execute != "force" and output.is_dir() and not due and not stale_index
             and all((output / p).exists() for p in quick.outputs)):
         return BuildResult(unchanged=True, seconds=time.perf_counter() - started, warnings=quick.warnings)
 
@@ -283,7 +284,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         rendered = pmap(_render_chunk, todo, data, jobs(settings), threshold=200)
         files.extend(rendered)
         result.written = write_changes(output, files, state.outputs)
-        if settings.search and search_index and any(f.path.endswith(".html") for f in rendered):
+        if settings.search and search_index and (not state.indexed or any(f.path.endswith(".html") for f in rendered)):
             problem = index_site(output)
             result.warnings.extend([problem] if problem else [])
     result.rendered = len(rendered)
@@ -293,6 +294,8 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         watched=watched,
         warnings=result.warnings,
         expires=upcoming[0].isoformat() if upcoming else None,
+        indexed=search_index or not settings.search or (state.indexed and not any(
+            f.path.endswith(".html") for f in rendered)),
         pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},
     )
     log.debug("write: %.2f s", time.perf_counter() - started)

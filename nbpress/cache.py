@@ -36,6 +36,7 @@ class BuildState:
     watched: list[str] = field(default_factory=list)  # extra input files (depends, lock files)
     warnings: list[Diagnostic] = field(default_factory=list)  # said again when nothing changed
     expires: str | None = None  # when the first future-dated post is due: rebuild then
+    indexed: bool = True  # the search index describes the pages in output/
     pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
 
 
@@ -53,7 +54,7 @@ def load_state(site_dir: Path, output: Path, with_pages: bool = True) -> BuildSt
             return BuildState()
         warnings = [Diagnostic(**w) for w in manifest.get("warnings", [])]
         state = BuildState(manifest["inputs"], manifest["outputs"], manifest.get("watched", []), warnings,
-                           manifest.get("expires"))
+                           manifest.get("expires"), manifest.get("indexed", True))
         if with_pages:
             with open(folder / "pages.pickle", "rb") as handle:
                 state.pages = pickle.load(handle)
@@ -72,7 +73,8 @@ def save_state(site_dir: Path, output: Path, state: BuildState) -> None:
     _atomic(folder / "pages.pickle", pickle.dumps(state.pages, protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": _code_version(), "inputs": state.inputs,
                 "outputs": state.outputs, "watched": state.watched,
-                "warnings": [vars(w) for w in state.warnings], "expires": state.expires}
+                "warnings": [vars(w) for w in state.warnings], "expires": state.expires,
+                "indexed": state.indexed}
     _atomic(folder / "manifest.json", json.dumps(manifest, sort_keys=True).encode())
 
 

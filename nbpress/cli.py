@@ -139,6 +139,7 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
     overrides = {"execute": execute, "drafts": drafts}
     settings = _settings(site, **overrides)
     progress = ExecutionProgress()
+    told: list[Diagnostic] = []
 
     def report(event: ServeEvent) -> None:
         if event.kind == "serving":
@@ -147,7 +148,7 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
         if event.kind == "building":
             return
         progress.done()
-        names = [name for name in event.changed]
+        names = list(event.changed)
         changed = (", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "") + ": "
                    if names else "")
         if event.kind == "crashed":
@@ -160,7 +161,8 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
                         fg="red", err=True)
         elif event.result is not None:
             result = event.result
-            _report(list(event.diagnostics) + result.warnings)
+            _report(list(event.diagnostics) + [w for w in result.warnings if w not in told])
+            told[:] = result.warnings  # a warning is said again only after a build without it
             ran = result.executed
             if ran and ran["executed"] + ran["failed"]:
                 click.echo(f"notebooks: executed {ran['executed']:g}, from cache {ran['cached']:g}, "

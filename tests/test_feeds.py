@@ -106,3 +106,22 @@ def test_archives_navigation_related_and_canonical(site: Path) -> None:
     assert f'<link rel="canonical" href="{BASE}posts/one/">' in one
     assert f'<meta property="og:image" content="{BASE}img/c.png">' in (out / "posts" / "two" / "index.html").read_text()
     assert '<meta name="twitter:card"' in one
+
+
+def test_search_index_is_built_and_kept_current(site: Path) -> None:
+    from nbpress.build import build as run_build
+    from nbpress.config import load_settings
+
+    (site / "nbpress.toml").write_text('title = "Feeds"\n')
+    settings, _ = load_settings(site, {"execute": "off"})
+    run_build(settings)
+    entry = site / "output" / "pagefind" / "pagefind-entry.json"
+    assert '"page_count":3' in entry.read_text().replace(" ", "")  # the three published posts
+    # A rebuild that skips the index (as `nbpress serve` does) leaves it stale; the next build mends it.
+    (site / "notebooks" / "guides" / "new.md").write_text("---\ntitle: New\ndate: 2024-04-01\n---\nNew.\n")
+    run_build(settings, search_index=False)
+    assert '"page_count":3' in entry.read_text().replace(" ", "")
+    result = run_build(settings)
+    assert not result.unchanged
+    assert '"page_count":4' in entry.read_text().replace(" ", "")
+    assert run_build(settings).unchanged

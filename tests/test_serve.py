@@ -297,13 +297,17 @@ def test_base_url_is_the_mount_point_and_a_port_in_use_is_refused(site: Site, se
     assert f"cannot listen on 127.0.0.1:{server.port}" in taken.stderr and "Traceback" not in taken.stderr
 
 
-def test_settings_are_reread_and_ctrl_c_stops_cleanly(site: Site, serve: Callable[..., Server]) -> None:
+def test_settings_and_layouts_are_watched_and_ctrl_c_stops_cleanly(site: Site, serve: Callable[..., Server]) -> None:
     site.post("post.md", POST.format(body="Words."))
     server = serve(site)
     build = server.status()["build"]
     site.write("nbpress.toml", 'title = "Renamed site"\nexecute = "off"\n')
     assert server.wait_build(build)["ok"] is True
     assert "Renamed site" in server.page("")
+    layout = site.root / "layouts/posts/[slug].html"
+    edit(layout, layout.read_text().replace("<article>", '<article class="changed-layout">'))
+    assert server.wait_build(build + 1)["ok"] is True
+    assert "changed-layout" in server.page("posts/post/")
     assert server.stop() == 0
     assert server.output[-1] == "stopped"
     assert "Traceback" not in server.stderr.read_text()
