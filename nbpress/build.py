@@ -159,7 +159,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
 
     # Heavy imports only past the no-change path, which must stay fast.
     from nbpress.render import RenderInput, layout_dirs, route_digest
-    from nbpress.route import collections, plan_routes, with_collection_urls
+    from nbpress.route import collections, plan_routes, related_key, related_pages, with_collection_urls
 
     state = load_state(settings.site_dir, output) if quick.inputs else BuildState()
     problems: list[Diagnostic] = []
@@ -190,7 +190,9 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     pages = [dataclasses.replace(p, draft=True) if p.date > now else p for p in pages]
     if not settings.drafts:
         pages = [p for p in pages if not p.draft]
-    routes, pages, route_problems = plan_routes(layouts, pages, settings.page_size)
+    related_for = related_key(pages)  # related posts change only when tags, categories or order do
+    related = state.related[1] if state.related and state.related[0] == related_for else related_pages(pages)
+    routes, pages, route_problems = plan_routes(layouts, pages, settings.page_size, related)
     problems.extend(route_problems)
 
     coll_urls = with_collection_urls(routes)
@@ -294,6 +296,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         watched=watched,
         warnings=result.warnings,
         expires=upcoming[0].isoformat() if upcoming else None,
+        related=(related_for, related),
         indexed=search_index or not settings.search or (state.indexed and not any(
             f.path.endswith(".html") for f in rendered)),
         pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},

@@ -38,6 +38,7 @@ class BuildState:
     expires: str | None = None  # when the first future-dated post is due: rebuild then
     indexed: bool = True  # the search index describes the pages in output/
     pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
+    related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (related_key, related posts)
 
 
 def _state_dir(site_dir: Path, output: Path) -> Path:
@@ -57,7 +58,7 @@ def load_state(site_dir: Path, output: Path, with_pages: bool = True) -> BuildSt
                            manifest.get("expires"), manifest.get("indexed", True))
         if with_pages:
             with open(folder / "pages.pickle", "rb") as handle:
-                state.pages = pickle.load(handle)
+                state.pages, state.related = pickle.load(handle)
         return state
     except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
         return BuildState()
@@ -70,7 +71,7 @@ def save_state(site_dir: Path, output: Path, state: BuildState) -> None:
     ignore = site_dir / ".nbpress" / "state" / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# build state: local to this machine, never commit\n*\n")
-    _atomic(folder / "pages.pickle", pickle.dumps(state.pages, protocol=pickle.HIGHEST_PROTOCOL))
+    _atomic(folder / "pages.pickle", pickle.dumps((state.pages, state.related), protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": _code_version(), "inputs": state.inputs,
                 "outputs": state.outputs, "watched": state.watched,
                 "warnings": [vars(w) for w in state.warnings], "expires": state.expires,

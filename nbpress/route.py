@@ -7,6 +7,7 @@ import heapq
 import re
 from collections.abc import Iterable
 
+from nbpress.cache import digest
 from nbpress.errors import Diagnostic
 from nbpress.model import Collection, Page, Route
 from nbpress.theme import is_route, is_template
@@ -98,10 +99,20 @@ def related_pages(pages: list[Page], limit: int = 3) -> dict[str, tuple[str, ...
     return related
 
 
+def related_key(pages: Iterable[Page]) -> str:
+    """What related_pages depends on: each page's place, tags and categories."""
+    ordered = sorted(pages, key=lambda p: (p.date, p.source), reverse=True)
+    return digest(*(f"{p.source}\1{p.tags}\1{p.categories}" for p in ordered))
+
+
 def plan_routes(
-    layouts: Iterable[str], pages: list[Page], page_size: int
+    layouts: Iterable[str], pages: list[Page], page_size: int,
+    related: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[list[Route], list[Page], list[Diagnostic]]:
-    """Every route, the pages with their URL set, and the problems found (clashing URLs)."""
+    """Every route, the pages with their URL set, and the problems found (clashing URLs).
+
+    `related` may hand in related_pages(pages) from an earlier build with the same related_key.
+    """
     templates = [path for path in layouts if is_template(path)]
     layouts = [path for path in templates if is_route(path)]
     problems: list[Diagnostic] = []
@@ -129,7 +140,7 @@ def plan_routes(
             continue
         param = params[0]
         if param == "slug":
-            related = related_pages(pages)
+            related = related if related is not None else related_pages(pages)
             for i, page in enumerate(pages):
                 url = pattern.replace("[slug]", page.slug)
                 chosen = _page_layout(page, templates) if page.layout else layout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -11,6 +12,7 @@ _RESERVED = {"con", "prn", "aux", "nul"} | {f"{n}{i}" for n in ("com", "lpt") fo
 _UNSAFE = re.compile(r"[^\w]+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(value: str) -> str:
     """A safe URL segment: Unicode letters and digits kept, the rest folded into '-'."""
     text = unicodedata.normalize("NFKC", str(value)).lower()
