@@ -171,24 +171,19 @@ def check(raw: dict[str, Any], where: Where) -> tuple[FrontMatter, list[Diagnost
             if url is None:
                 bad(key, "a URL, or a mapping with 'url'")
             setattr(fm, attr, url)
-    categories: list[str] = []
-    for key in ("category", "categories"):
-        if raw.get(key) is not None:
-            values = _strings(raw[key])
-            if values is None:
-                bad(key, "a name or a list of names")
-            else:
-                categories.extend(v for v in values if v not in categories)
-    fm.categories = tuple(categories)
-    tags: list[str] = []
-    for key in ("tags", "tag"):
-        if raw.get(key) is not None:
-            values = _strings(raw[key])
-            if values is None:
-                bad(key, "a name or a list of names")
-            else:
-                tags.extend(v for v in values if v not in tags)
-    fm.tags = tuple(tags)
+    def names(*keys: str) -> tuple[str, ...]:
+        found: list[str] = []
+        for key in keys:
+            if raw.get(key) is not None:
+                values = _strings(raw[key])
+                if values is None:
+                    bad(key, "a name or a list of names")
+                else:
+                    found.extend(v for v in values if v not in found)
+        return tuple(found)
+
+    fm.categories = names("category", "categories")
+    fm.tags = names("tags", "tag")
     for key in ("slug", "layout"):
         if raw.get(key) is not None:
             if isinstance(raw[key], (str, int)) and not isinstance(raw[key], bool) and str(raw[key]).strip():
