@@ -17,7 +17,7 @@ from nbpress.cache import BuildState, digest, load_state, save_state, signature,
 from nbpress.config import Settings, jobs
 from nbpress.discover import discover, git_dates
 from nbpress.errors import Diagnostic, NbpressError, SettingsError
-from nbpress.model import Asset, OutputFile, Page, SourceFile
+from nbpress.model import Asset, Collection, OutputFile, Page, SourceFile
 from nbpress.parallel import pmap
 from nbpress.theme import is_route, is_template, layout_files, vendor_files
 
@@ -196,12 +196,12 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     problems.extend(route_problems)
 
     coll_urls = with_collection_urls(routes)
-    categories = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), ""))
-                       for c in collections(pages, "category"))
-    tags = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), "")) for c in collections(pages, "tag"))
-    years = tuple(dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), "")) for c in collections(pages, "year"))
-    routes = [dataclasses.replace(r, collection=dataclasses.replace(r.collection, url=coll_urls.get(
-        (r.collection.field, r.collection.slug), ""))) if r.collection else r for r in routes]
+
+    def with_url(c: Collection) -> Collection:
+        return dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), ""))
+
+    categories, tags, years = (tuple(map(with_url, collections(pages, f))) for f in ("category", "tag", "year"))
+    routes = [dataclasses.replace(r, collection=with_url(r.collection)) if r.collection else r for r in routes]
 
     # Every other file of the site, and who claims each output path.
     files: list[OutputFile] = []
@@ -248,10 +248,10 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         compiled=templates_dir(settings.site_dir),
     )
     fresh = strict or not (state.inputs and output.is_dir())  # strict: check a staged site before it goes live
-    todo = []
-    for route in routes:
+    todo = routes if fresh else []  # a fresh build renders everything: rendering computes each digest
+    for route in routes if not fresh else ():
         route_key = route_digest(route, data)
-        if not fresh and state.outputs.get(route.output) == route_key:
+        if state.outputs.get(route.output) == route_key:
             files.append(OutputFile(route.output, digest=route_key))
         else:
             todo.append(route)
