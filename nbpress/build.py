@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from nbpress import __version__
-from nbpress.cache import BuildState, digest, load_state, save_state, signature, templates_dir
 from nbpress.config import Settings, jobs
-from nbpress.discover import discover, git_dates
 from nbpress.errors import Diagnostic, NbpressError, SettingsError
+from nbpress.hashing import digest, signature
 from nbpress.model import Asset, Collection, OutputFile, Page, SourceFile
+from nbpress.output.state import BuildState, load_state, save_state
 from nbpress.parallel import pmap
-from nbpress.theme import is_route, is_template, layout_files, vendor_files
+from nbpress.site.theme import is_route, is_template, layout_files, vendor_files
+from nbpress.sources.discover import discover, git_dates
+from nbpress.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asse
 
 
 def _load_chunk(site_dir: Path, chunk: Sequence[SourceFile]) -> list[Page | list[Diagnostic] | None]:
-    from nbpress.load import load_page
+    from nbpress.sources.load import load_page
 
     out: list[Page | list[Diagnostic] | None] = []
     for source in chunk:
@@ -97,15 +99,15 @@ def load_pages(settings: Settings, sources: list[SourceFile], state: BuildState,
 
 
 def _render_chunk(data: Any, chunk: Sequence[Any]) -> list[OutputFile]:
-    from nbpress.render import render_each
+    from nbpress.site.render import render_each
 
     return list(render_each(chunk, data))
 
 
 def _render_and_write(shared: tuple[Any, Path], chunk: Sequence[Any]) -> list[OutputFile]:
     """A worker's share of a fresh build: rendered and written (while it renders on), not sent back."""
-    from nbpress.render import render_each
-    from nbpress.write import Writer
+    from nbpress.output.write import Writer
+    from nbpress.site.render import render_each
 
     data, staging = shared
     written = []
@@ -149,7 +151,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     layouts = layout_files(settings)
     if not settings.search:
         layouts.pop("search.html", None)
-    quick = load_state(settings.site_dir, output, with_pages=False)
+    quick = load_state(Store(settings.site_dir), output, with_pages=False)
     key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict)
     due = quick.expires is not None and dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat() >= quick.expires
     stale_index = settings.search and search_index and not quick.indexed
@@ -158,10 +160,10 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         return BuildResult(unchanged=True, seconds=time.perf_counter() - started, warnings=quick.warnings)
 
     # Heavy imports only past the no-change path, which must stay fast.
-    from nbpress.render import RenderInput, layout_dirs, route_digest
-    from nbpress.route import collections, plan_routes, related_key, related_pages, with_collection_urls
+    from nbpress.site.render import RenderInput, layout_dirs, route_digest
+    from nbpress.site.route import collections, plan_routes, related_key, related_pages, with_collection_urls
 
-    state = load_state(settings.site_dir, output) if quick.inputs else BuildState()
+    state = load_state(Store(settings.site_dir), output) if quick.inputs else BuildState()
     problems: list[Diagnostic] = []
     log.debug("discover and state: %.2f s", time.perf_counter() - started)
     pages = load_pages(settings, sources, state, problems)
@@ -172,7 +174,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     watched: list[str] = []
     if notebooks:
         from nbpress.execute import execute
-        from nbpress.notebook import render_notebook
+        from nbpress.sources.notebook import render_notebook
 
         pages, exec_problems, report = execute(pages, settings, executor, progress)
         problems.extend(exec_problems)
@@ -245,7 +247,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         categories=categories, tags=tags, years=years,
         source_urls={"/" + p.source[len(settings.content_dir) + 1:]: p.url for p in pages if p.url},
         layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
-        compiled=templates_dir(settings.site_dir),
+        compiled=Store(settings.site_dir).templates_dir(),
     )
     fresh = strict or not (state.inputs and output.is_dir())  # strict: check a staged site before it goes live
     todo = routes if fresh else []  # a fresh build renders everything: rendering computes each digest
@@ -256,8 +258,8 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         else:
             todo.append(route)
     log.debug("route: %.2f s", time.perf_counter() - started)
-    from nbpress.search import index_site
-    from nbpress.write import Writer, discard, publish, stage, write_changes
+    from nbpress.output.search import index_site
+    from nbpress.output.write import Writer, discard, publish, stage, write_changes
 
     if fresh:
         staging = stage(output)
@@ -302,7 +304,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},
     )
     log.debug("write: %.2f s", time.perf_counter() - started)
-    save_state(settings.site_dir, output, new_state)
+    save_state(Store(settings.site_dir), output, new_state)
     result.pages = len(pages)
     result.seconds = time.perf_counter() - started
     return result

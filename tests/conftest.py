@@ -17,9 +17,9 @@ import nbformat.v4 as v4
 import pytest
 
 from nbpress.config import Settings, load_settings
-from nbpress.discover import discover
 from nbpress.model import Page
-from nbpress.notebook import render_notebook
+from nbpress.sources.discover import discover
+from nbpress.sources.notebook import render_notebook
 
 # A copy of shared/fixtures/seed-post.md (test_golden checks that it is the same when shared/ is there).
 SEED_POST = Path(__file__).parent / "golden" / "site" / "notebooks" / "nextjs" / "seed-post.md"
@@ -208,7 +208,7 @@ class Site:
 
     def load(self, rel: str, render: bool = True) -> Page:
         """The Page of notebooks/<rel>, with a notebook's cells rendered."""
-        from nbpress.load import load_page
+        from nbpress.sources.load import load_page
 
         source = self.sources()[rel]
         page = load_page(source, self.root)

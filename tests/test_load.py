@@ -20,7 +20,7 @@ from conftest import (
     stream,
 )
 
-from nbpress.discover import discover
+from nbpress.sources.discover import discover
 from nbpress.urls import slugify
 
 FORMATS = ["md", "ipynb", "py", "md-notebook"]

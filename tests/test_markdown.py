@@ -7,8 +7,8 @@ import re
 import pytest
 from conftest import Site, markdown_cell, md, nb
 
-from nbpress.load import content_link
-from nbpress.markdown import highlight, render_markdown, trim
+from nbpress.sources.load import content_link
+from nbpress.sources.markdown import highlight, render_markdown, trim
 
 
 def html(text: str, **kwargs: object) -> str:

@@ -10,7 +10,7 @@ import pytest
 from conftest import Site
 
 from nbpress.model import Page, Route
-from nbpress.route import plan_routes, url_pattern
+from nbpress.site.route import plan_routes, url_pattern
 from nbpress.urls import output_file, slugify
 
 LAYOUTS = ["_base.html", "index.html", "posts/[slug].html", "categories/[category].html", "tags/[tag].html",

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from nbpress.cli import cli
-from nbpress.meta import split
 from nbpress.scaffold import SCAFFOLD_DIR, template_files
+from nbpress.sources.front_matter import split
 
 REPO = Path(__file__).resolve().parent.parent
 SITE_FILES = [

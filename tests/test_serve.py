@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import Site
 
-from nbpress.serve import changes, ignored, inject, live_script, resolve
+from nbpress.serve.http import inject, live_script, resolve
+from nbpress.serve.watch import changes, ignored
 
 CHROMIUM = Path("/usr/bin/chromium")
 POST = "---\ntitle: Hello\n---\n{body}\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import PNG_B64, Site, code, display, markdown_cell, nb, percent, raw, stream, tree
 
 from nbpress.model import OutputFile
-from nbpress.write import write_changes, write_fresh
+from nbpress.output.write import write_changes, write_fresh
 
 
 def small_site(site: Site) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from nbpress.ansi import ansi_to_html
-from nbpress.load import content_link
-from nbpress.markdown import highlight, render_markdown
 from nbpress.model import Heading, Page, PageFile
+from nbpress.sources.links import content_link
+from nbpress.sources.markdown import highlight, render_markdown
 
 # Richest first, as Jupyter and nbconvert choose.
 MIME_ORDER = (

@@ -7,10 +7,10 @@ import heapq
 import re
 from collections.abc import Iterable
 
-from nbpress.cache import digest
 from nbpress.errors import Diagnostic
+from nbpress.hashing import digest
 from nbpress.model import Collection, Page, Route
-from nbpress.theme import is_route, is_template
+from nbpress.site.theme import is_route, is_template
 from nbpress.urls import output_file, slugify
 
 _PARAM = re.compile(r"\[([A-Za-z_][\w-]*)\]")

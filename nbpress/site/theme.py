@@ -7,7 +7,8 @@ from pathlib import Path
 
 from nbpress.config import Settings
 
-THEME_DIR = Path(__file__).parent / "theme" / "layouts"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+THEME_DIR = PACKAGE_DIR / "theme" / "layouts"
 TEMPLATE_EXTS = (".html", ".xml", ".txt", ".json", ".webmanifest")
 
 
@@ -45,11 +46,11 @@ def is_route(path: str) -> bool:
 def vendor_files(name: str) -> dict[str, Path]:
     """Scripts that notebook outputs need (output path -> file); empty if they cannot be found."""
     if name == "katex":
-        folder = Path(__file__).parent / "theme" / "vendor" / "katex"
+        folder = PACKAGE_DIR / "theme" / "vendor" / "katex"
         files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".txt"]
         return {f"static/vendor/katex/{p.relative_to(folder).as_posix()}": p for p in files}
     if name == "widgets":
-        folder = Path(__file__).parent / "theme" / "vendor" / "widgets"
+        folder = PACKAGE_DIR / "theme" / "vendor" / "widgets"
         return {f"static/vendor/widgets/{p.name}": p for p in sorted(folder.iterdir()) if p.suffix != ".txt"}
     if name == "plotly":
         import importlib.util

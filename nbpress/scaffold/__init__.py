@@ -16,7 +16,7 @@ from nbpress.config import Settings
 from nbpress.errors import Diagnostic, SettingsError
 from nbpress.urls import slugify
 
-SCAFFOLD_DIR = Path(__file__).parent / "scaffold" / "site"
+SCAFFOLD_DIR = Path(__file__).parent / "site"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 PostKind = Literal["markdown", "notebook", "py"]

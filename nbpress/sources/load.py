@@ -4,60 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import posixpath
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from nbpress import __version__
-from nbpress.cache import digest
 from nbpress.errors import Diagnostic, NbpressError
-from nbpress.markdown import render_markdown
-from nbpress.meta import FrontMatter, Where, check, parse_yaml, split
+from nbpress.hashing import digest
 from nbpress.model import Author, Page, SourceFile, SourceKind
+from nbpress.sources.front_matter import FrontMatter, Where, check, parse_yaml, split
+from nbpress.sources.links import content_link, content_root
+from nbpress.sources.markdown import render_markdown
 from nbpress.urls import slugify
 
 NOTEBOOK_KEYS = ("jupyter", "jupytext", "kernelspec")
 _FASTPAGES_KEY = re.compile(r"^-\s+([\w-]+)\s*:\s*(.*)$")
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
-
-
-SOURCE_EXTS = (".md", ".ipynb", ".py")
-
-
-def content_link(rel: str, links: list[str] | None = None, content: Path | None = None) -> Callable[[str], str]:
-    """A resolver that turns links relative to a source into site paths ("/dir/x.png").
-
-    A relative link names a file beside the source (as Quarto reads it) when there is one under
-    `content`; otherwise it is left as written, relative to the page's URL (as Hugo leaves it).
-    Links to other sources are recorded in `links`: their URLs are only known after routing.
-    """
-    folder = "/" + posixpath.dirname(rel)
-
-    def resolve(href: str) -> str:
-        if not href or href.startswith(("#", "mailto:", "data:", "attachment:", "?")) or "://" in href:
-            return href
-        path, sep, fragment = href.partition("#")
-        if path.startswith("/"):
-            site_path = path
-        else:
-            site_path = posixpath.normpath(posixpath.join(folder, unquote(path)))
-            if content is not None and not (content / site_path.lstrip("/")).exists():
-                return href  # not a file of the site's sources: a link relative to the page
-            if path.endswith("/") and site_path != "/":
-                site_path += "/"
-        if links is not None and site_path.endswith(SOURCE_EXTS):
-            links.append(site_path)
-        return site_path + (sep + fragment if sep else "")
-
-    return resolve
-
-
-def content_root(source: SourceFile, site_dir: Path) -> Path:
-    """The content folder a source was found in."""
-    return site_dir / source.path[: len(source.path) - len(source.rel)]
 
 
 def folder_name(folder: str) -> str:

@@ -14,11 +14,11 @@ import jinja2
 from markupsafe import Markup
 
 from nbpress import __version__
-from nbpress.cache import digest
 from nbpress.config import Settings
 from nbpress.errors import Diagnostic, NbpressError
+from nbpress.hashing import digest
 from nbpress.model import Collection, OutputFile, Page, Route
-from nbpress.theme import THEME_DIR
+from nbpress.site.theme import THEME_DIR
 from nbpress.urls import absolute, is_relative_mode, link, slugify
 
 _LINK_ATTR = re.compile(r'(\s(?:href|src|poster)=)(["\'])(/(?!/)[^"\']*)\2')

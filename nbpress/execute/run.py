@@ -1,0 +1,168 @@
+"""Stage: which notebooks run, through the cache, and their outputs put back into the pages."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import glob
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbpress.config import Settings, jobs
+from nbpress.errors import Diagnostic
+from nbpress.execute.cache import LOCK_FILES, cache_get, cache_put, execution_key
+from nbpress.execute.jobs import Executor, Job, Progress
+from nbpress.hashing import digest
+from nbpress.model import Page
+from nbpress.store import Store
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class ExecutionReport:
+    executed: int = 0
+    cached: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    watched: list[str] = field(default_factory=list)  # files whose change must trigger a rebuild
+
+
+def _needs_run(nb: dict[str, Any]) -> bool:
+    """A notebook saved without outputs: a code cell with code that was never run."""
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", ""))
+        tags = cell.get("metadata", {}).get("tags") or []
+        if source.strip() and "skip-execution" not in tags and cell.get("execution_count") is None \
+                and not cell.get("outputs"):
+            return True
+    return False
+
+
+def mode_for(page: Page, settings: Settings) -> str:
+    """The execution mode of one notebook: --execute off or force wins, then front matter, then settings."""
+    if settings.execute == "off":
+        return "off"
+    chosen = page.execute.get("mode")
+    if settings.execute == "force" and chosen != "off":
+        return "force"
+    return chosen or settings.execute
+
+
+def _inputs(page: Page, settings: Settings) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:
+    """The data files a notebook depends on (its `depends:` globs) and the environment's lock files."""
+    site = settings.site_dir
+    folder = (site / page.source).parent
+    found: list[tuple[str, bytes]] = []
+    problems: list[Diagnostic] = []
+    for pattern in page.depends:
+        matches = sorted(glob.glob(str(folder / pattern), recursive=True))
+        files = [Path(m) for m in matches if Path(m).is_file()]
+        if not files:
+            problems.append(Diagnostic(f"depends: '{pattern}' matches no file", page.source))
+        for path in files:
+            found.append((os.path.relpath(path, site).replace(os.sep, "/"), path.read_bytes()))
+    for name in LOCK_FILES:
+        path = site / name
+        if path.is_file():
+            found.append((name, path.read_bytes()))
+    return found, problems
+
+
+def _apply(nb: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The notebook with a cache entry's outputs in its code cells; None if they do not line up."""
+    result = copy.deepcopy(nb)
+    code = [c for c in result.get("cells", []) if c.get("cell_type") == "code"]
+    stored = entry.get("cells", [])
+    if len(code) != len(stored):
+        return None
+    for cell, saved in zip(code, stored, strict=True):
+        cell["outputs"] = saved.get("outputs", [])
+        cell["execution_count"] = saved.get("execution_count")
+    result.setdefault("metadata", {}).update(entry.get("metadata", {}))
+    return result
+
+
+def _entry(executed: dict[str, Any], kernel: str, language: str, seconds: float) -> dict[str, Any]:
+    cells = [{"execution_count": c.get("execution_count"), "outputs": c.get("outputs", [])}
+             for c in executed.get("cells", []) if c.get("cell_type") == "code"]
+    meta = {k: v for k, v in executed.get("metadata", {}).items() if k in ("language_info", "widgets")}
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"kernel": kernel, "language": language, "executed": when, "seconds": round(seconds, 2),
+            "cells": cells, "metadata": meta}
+
+
+def _provenance(status: str, entry: dict[str, Any]) -> dict[str, Any]:
+    return {"status": status, "when": entry["executed"], "kernel": entry["kernel"], "language": entry["language"]}
+
+
+def execute(pages: list[Page], settings: Settings, executor: Executor | None = None,
+            progress: Progress | None = None) -> tuple[list[Page], list[Diagnostic], ExecutionReport]:
+    """Pages whose notebooks ran (or came from the cache), every failure, and what happened."""
+    started = time.perf_counter()
+    progress = progress or (lambda source, status, seconds: None)
+    report = ExecutionReport()
+    problems: list[Diagnostic] = []
+    by_source = {p.source: p for p in pages}
+    keys: dict[str, str] = {}
+    todo: list[Job] = []
+    site = settings.site_dir
+    store = Store(site)
+    report.watched = sorted(name for name in LOCK_FILES if (site / name).is_file())
+    for page in pages:
+        if page.notebook is None:
+            continue
+        mode = mode_for(page, settings)
+        if mode == "off" or (mode == "auto" and not _needs_run(page.notebook)):
+            continue
+        inputs, missing = _inputs(page, settings)
+        problems.extend(missing)
+        report.watched.extend(path for path, _ in inputs if path not in LOCK_FILES)
+        kernel = page.execute.get("kernel") or (page.notebook.get("metadata", {}).get("kernelspec") or {}).get(
+            "name") or "python3"
+        allow_errors = bool(page.execute.get("allow_errors", False))
+        key = execution_key(page.notebook, kernel, inputs, allow_errors)
+        keys[page.source] = key
+        entry = cache_get(store, key) if mode != "force" else None
+        applied = _apply(page.notebook, entry) if entry else None
+        if entry and applied is not None:
+            report.cached += 1
+            progress(page.source, "cached", 0.0)
+            by_source[page.source] = dataclasses.replace(
+                page, notebook=applied, provenance=_provenance("cached", entry),
+                digest=digest(page.digest, key, entry["executed"]))
+            continue
+        timeout = float(page.execute.get("timeout", settings.timeout))
+        cwd = str((site / page.source).parent)
+        todo.append(Job(page.source, page.notebook, cwd, kernel, timeout, allow_errors))
+        progress(page.source, "queued", 0.0)
+    if todo:
+        outcomes = (executor or _local()).run(todo, jobs(settings), progress)
+        for job, outcome in zip(todo, outcomes, strict=True):
+            if outcome.error is not None or outcome.notebook is None:
+                report.failed += 1
+                problems.append(outcome.error or Diagnostic("the notebook did not run", job.source))
+                continue
+            report.executed += 1
+            entry = _entry(outcome.notebook, job.kernel, outcome.language, outcome.seconds)
+            cache_put(store, job.source, keys[job.source], entry)
+            page = by_source[job.source]
+            applied = _apply(page.notebook or {}, entry)
+            by_source[job.source] = dataclasses.replace(
+                page, notebook=applied, provenance=_provenance("executed", entry),
+                digest=digest(page.digest, keys[job.source], entry["executed"]))
+    report.seconds = time.perf_counter() - started
+    report.watched = sorted(set(report.watched))
+    return [by_source[p.source] for p in pages], problems, report
+
+
+def _local() -> Executor:
+    from nbpress.execute.local import LocalExecutor  # nbclient is imported only when something runs
+
+    return LocalExecutor()
