@@ -80,13 +80,15 @@ def cli() -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds a cell may run.")
 @click.option("--drafts", is_flag=True, default=None, help="Include drafts.")
 @click.option("--base-url", default=None, help="Path or URL the site is served under, e.g. /repo/.")
+@click.option("--site-url", default=None, help="The site's address, e.g. https://user.github.io/repo/.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def build(site: str, output: str | None, execute: str | None, jobs: int | None, timeout: float | None,
-          drafts: bool | None, base_url: str | None, strict: bool) -> None:
+          drafts: bool | None, base_url: str | None, site_url: str | None, strict: bool) -> None:
     """Build the site into the output folder."""
     from nbpress.build import build as run_build
 
-    settings = _settings(site, execute=execute, jobs=jobs, timeout=timeout, drafts=drafts, base_url=base_url)
+    settings = _settings(site, execute=execute, jobs=jobs, timeout=timeout, drafts=drafts, base_url=base_url,
+                         site_url=site_url)
     if output is not None:
         from nbpress.config import replace
 

@@ -24,6 +24,7 @@ class Settings:
     title: str = "nbpress site"
     description: str = ""
     base_url: str = "/"
+    site_url: str = ""  # the site's public address, for canonical links, feeds and the sitemap
     author: str = ""
     language: str = "en"
     page_size: int = 10
@@ -60,6 +61,7 @@ _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "title": ((str,), "a string"),
     "description": ((str,), "a string"),
     "base_url": ((str,), "a path such as /repo/ or a URL"),
+    "site_url": ((str,), "the site's address, such as https://user.github.io/repo/"),
     "author": ((str,), "a string"),
     "language": ((str,), "a language code such as en"),
     "page_size": ((int,), "a whole number of posts, at least 1"),
@@ -122,6 +124,9 @@ def validate(
         ok = isinstance(value, types) and not (bool not in types and isinstance(value, bool))
         if ok and key == "execute":
             ok = value in EXECUTE_MODES
+        if ok and key == "site_url":
+            ok = value == "" or (value.startswith(("http://", "https://")) and "://" in value and
+                                 bool(value.split("://", 1)[1].strip("/")))
         if ok and key == "page_size":
             ok = value >= 1
         if ok and key in ("jobs", "timeout"):

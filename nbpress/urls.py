@@ -51,12 +51,28 @@ def link(target: str, current: str, base_url: str) -> str:
     return quote(rel, safe="/#?=&%~:+@!$,;.") + sep + fragment
 
 
-def absolute(target: str, base_url: str) -> str:
-    """An absolute URL for feeds and meta tags (a path when base_url has no host)."""
+def site_root(base_url: str, site_url: str = "") -> str:
+    """The site's absolute address with a trailing slash ("https://user.github.io/repo/"), or "" if unknown.
+
+    An absolute base_url is the address; else site_url, under base_url's path when site_url names only a host.
+    """
+    if "://" in base_url:
+        return base_url.rstrip("/") + "/"
+    if not site_url:
+        return ""
+    parts = urlsplit(site_url)
+    if parts.path.strip("/") or is_relative_mode(base_url):
+        return site_url.rstrip("/") + "/"
+    return f"{parts.scheme}://{parts.netloc}{base_path(base_url)}"
+
+
+def absolute(target: str, base_url: str, site_url: str = "") -> str:
+    """An absolute URL for feeds and meta tags (a path when the site's address is not known)."""
     if target.startswith(("http://", "https://", "//")):
         return target
-    if "://" in base_url:
-        return urljoin(base_url.rstrip("/") + "/", quote(target.lstrip("/"), safe="/#?=&%~:+@!$,;"))
+    root = site_root(base_url, site_url)
+    if root:
+        return urljoin(root, quote(target.lstrip("/"), safe="/#?=&%~:+@!$,;"))
     return base_path(base_url)[:-1] + quote(target, safe="/#?=&%~:+@!$,;")
 
 

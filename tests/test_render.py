@@ -125,6 +125,17 @@ def test_absolute_and_base_path() -> None:
     assert base_path("/") == "/"
 
 
+@pytest.mark.parametrize(("base_url", "site_url", "expected"), [
+    ("/repo/", "https://user.github.io", "https://user.github.io/repo/posts/a/"),  # a host: under base_url
+    ("/repo/", "https://user.github.io/repo/", "https://user.github.io/repo/posts/a/"),
+    ("./", "https://example.org/blog", "https://example.org/blog/posts/a/"),  # relative links, absolute feeds
+    ("https://example.org/x/", "", "https://example.org/x/posts/a/"),  # an absolute base_url is the address
+    ("/", "", "/posts/a/"),  # no address known: a path
+])
+def test_site_url_makes_absolute_urls(base_url: str, site_url: str, expected: str) -> None:
+    assert absolute("/posts/a/", base_url, site_url) == expected
+
+
 XSS = "<script>alert(1)</script>"
 
 

@@ -19,7 +19,7 @@ from nbpress.errors import Diagnostic, NbpressError
 from nbpress.hashing import digest
 from nbpress.model import Collection, OutputFile, Page, Route
 from nbpress.site.theme import THEME_DIR
-from nbpress.urls import absolute, is_relative_mode, link, slugify
+from nbpress.urls import absolute, is_relative_mode, link, site_root, slugify
 
 _LINK_ATTR = re.compile(r'(\s(?:href|src|poster)=)(["\'])(/(?!/)[^"\']*)\2')
 _ABS_ATTR = re.compile(r'(\s(?:href|src|poster)=)(["\'])([^"\'#][^"\']*)\2')
@@ -35,8 +35,9 @@ class Site(TypedDict):
     base_url: str
     feed_full_content: bool
     search: bool  # a search box and /search/ page, over the Pagefind index
-    relative: bool  # links are relative to each page (base_url "./"): no absolute URLs to give
-    home: str  # absolute URL of the home page
+    relative: bool  # links are relative to each page (base_url "./")
+    url: str  # the site's absolute address ("https://user.github.io/repo/"), "" when not known
+    home: str  # absolute URL of the home page (a path when the address is not known)
     version: str
 
 
@@ -136,7 +137,7 @@ def link_html(html: str, current: str, data: RenderInput) -> str:
     return _LINK_ATTR.sub(swap, html)
 
 
-def absolute_html(html: str, page_url: str, base_url: str, current: str = "/",
+def absolute_html(html: str, page_url: str, settings: Settings, current: str = "/",
                   source_urls: Mapping[str, str] | None = None) -> str:
     """Every link in HTML as an absolute URL (for feeds), relative ones against the page's URL.
 
@@ -151,7 +152,9 @@ def absolute_html(html: str, page_url: str, base_url: str, current: str = "/",
             target = page_url + target
         path, sep, fragment = target.partition("#")
         target = (source_urls or {}).get(path, path) + sep + fragment  # a link to a source goes to its page
-        new = link(target, current, base_url) if is_relative_mode(base_url) else absolute(target, base_url)
+        base_url, site_url = settings.base_url, settings.site_url
+        new = (link(target, current, base_url) if is_relative_mode(base_url) and not site_url
+               else absolute(target, base_url, site_url))
         return f"{match.group(1)}{match.group(2)}{new}{match.group(2)}"
 
     return _ABS_ATTR.sub(swap, html)
@@ -186,7 +189,8 @@ def site_info(settings: Settings) -> Site:
         language=settings.language, base_url=settings.base_url, feed_full_content=settings.feed_full_content,
         search=settings.search,
         relative=is_relative_mode(settings.base_url),
-        home=absolute("/", settings.base_url),
+        url=site_root(settings.base_url, settings.site_url),
+        home=absolute("/", settings.base_url, settings.site_url),
         version=__version__,
     )
 
@@ -200,10 +204,10 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         return link(path, current, settings.base_url) if path else ""
 
     def absolute_url(path: str | None) -> str:
-        # With relative links there is no address to give: a link from this file (feeds resolve it).
-        if is_relative_mode(settings.base_url):
+        # With relative links and no site_url there is no address to give: a link from this file.
+        if is_relative_mode(settings.base_url) and not settings.site_url:
             return url(path)
-        return absolute(path, settings.base_url) if path else ""
+        return absolute(path, settings.base_url, settings.site_url) if path else ""
 
     page = data.pages.get(route.page) if route.page else None
     if page is not None:
@@ -227,7 +231,7 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
         url=url, absolute=absolute_url, collection_url=lambda kind, name: _collection_url(data, kind, name),
         pages_of=lambda c: [data.pages[s] for s in c.pages if s in data.pages],
         absolute_html=lambda html, page_url: Markup(
-            absolute_html(str(html), page_url, settings.base_url, current, data.source_urls)),
+            absolute_html(str(html), page_url, settings, current, data.source_urls)),
     )
     env = environment(data.layout_dirs, data.compiled, data.layouts_digest)
     text = env.get_template(route.layout).render(**context)
