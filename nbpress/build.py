@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbpress import __version__
 from nbpress.config import Settings, jobs
-from nbpress.errors import Diagnostic, NbpressError, SettingsError
+from nbpress.errors import Diagnostic, Diagnostics, NbpressError
+from nbpress.execute import Executor, Progress
 from nbpress.hashing import digest, signature
-from nbpress.model import Asset, Collection, OutputFile, Page, SourceFile
-from nbpress.output.state import BuildState, load_state, save_state
+from nbpress.model import Asset, OutputFile, Page, SourceFile
+from nbpress.output.guard import MARKER, check_output, marker_bytes
+from nbpress.output.lock import build_lock
+from nbpress.output.state import BuildState, RouteRecord, code_version, identity, load_state, save_state
+from nbpress.output.write import Staging, Trees
 from nbpress.parallel import pmap
-from nbpress.site.theme import is_route, is_template, layout_files, vendor_files
-from nbpress.sources.discover import discover, git_dates
+from nbpress.site.route import SitePlan, plan_site
+from nbpress.site.theme import layout_files
+from nbpress.sources.discover import discover
 from nbpress.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,27 +39,111 @@ class BuildResult:
     unchanged: bool = False
     seconds: float = 0.0
     warnings: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said once: why everything was rebuilt
     executed: dict[str, float] = field(default_factory=dict)
 
 
-def check_output(settings: Settings) -> None:
-    """Replacing output/ must never delete sources: it may not hold or sit inside them."""
-    output = settings.output_path
-    for folder in (settings.site_dir, settings.content_path, settings.layouts_path):
-        folder = folder.resolve()
-        if output == folder or output in folder.parents or (folder != settings.site_dir and folder in output.parents):
-            raise SettingsError(f"output folder {output} would overwrite or mix with the sources in {folder}")
+def build(settings: Settings, executor: Executor | None = None, progress: Progress | None = None,
+          strict: bool = False, search_index: bool = True, now: dt.datetime | None = None,
+          wait: bool = True, waiting: Callable[[str], None] | None = None) -> BuildResult:
+    """Build the site into settings.output_path; raise NbpressError with every content problem.
+
+    `now` (UTC, naive) decides which future-dated posts are due; `waiting` is told when another build
+    holds the output folder (with `wait=False` that is an error instead).
+    """
+    started, now = time.perf_counter(), now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    store, report, result = Store(settings.site_dir), Diagnostics(strict), BuildResult()
+    trees = Trees(settings.output_path, store.state_dir(settings.output_path))
+    check_output(settings, legacy=_legacy_outputs(store, settings.output_path))
+    with build_lock(store.state_dir(settings.output_path) / "lock", wait, waiting):
+        sources, assets = discover(settings)
+        layouts = layout_files(settings, search=settings.search)
+        loaded = load_state(store, settings.output_path, identity(settings.output_path / MARKER))
+        state = loaded.state
+        result.notes.extend([loaded.note] if loaded.note else [])
+        key = _inputs_key(settings, sources, assets, layouts, state.watched, strict)
+        if _up_to_date(settings, state, key, now, search_index):
+            return dataclasses.replace(result, unchanged=True, warnings=state.warnings,
+                                       seconds=time.perf_counter() - started)
+        pages = _load(settings, sources, state, report)
+        pages, watched = _execute(settings, pages, executor, progress, report, result)
+        plan, files = _plan(settings, layouts, pages, assets, now, report)
+        report.stop_on_errors()
+        result.warnings = report.warnings
+        new = _render_and_write(settings, trees, state, plan, files, layouts, search_index, report, result)
+        new.inputs = _inputs_key(settings, sources, assets, layouts, watched, strict)
+        new.watched, new.warnings = watched, result.warnings
+        new.expires = plan.due.isoformat() if plan.due else None
+        new.pages = {s.path: (s.signature, p) for s in sources for p in [pages.get(s.path)] if p}
+        save_state(store, settings.output_path, new)
+    result.pages, result.seconds = len(plan.pages), time.perf_counter() - started
+    return result
+
+
+def clean(settings: Settings, cache: bool = False) -> list[Path]:
+    """Remove output/ (only if nbpress built it) and the build state, with `cache` all of .nbpress/; what went."""
+    store = Store(settings.site_dir)
+    check_output(settings, legacy=_legacy_outputs(store, settings.output_path))
+    removed = [settings.output_path] if settings.output_path.exists() else []
+    with build_lock(store.state_dir(settings.output_path) / "lock", wait=False):
+        Trees(settings.output_path, store.state_dir(settings.output_path)).remove()
+    return removed + store.clean(cache)
+
+
+def _legacy_outputs(store: Store, output: Path) -> set[str]:
+    """The files an earlier nbpress recorded writing into `output` (sites built before the marker)."""
+    import json
+
+    try:
+        manifest = json.loads((store.state_dir(output) / "manifest.json").read_text())
+        return set(manifest["outputs"]) if isinstance(manifest.get("outputs"), dict) else set()
+    except (OSError, ValueError, KeyError, AttributeError):
+        return set()
 
 
 def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asset],
                 layouts: dict[str, Path], watched: list[str], strict: bool) -> str:
+    """A hash of every input's path, mtime and size, the settings and the code: equal means nothing changed."""
     files = sorted(layouts.values())
     if settings.settings_file:
         files.append(settings.site_dir / settings.settings_file)
     files.extend(settings.site_dir / w for w in watched)
-    options = dataclasses.asdict(settings) | {"version": __version__, "strict": strict}
+    options = dataclasses.asdict(settings) | {"code": code_version(), "strict": strict}
     listing = [(s.path, s.signature) for s in sources] + [(a.path, a.signature) for a in assets]
     return signature(files, (options, listing))
+
+
+def _up_to_date(settings: Settings, state: BuildState, key: str, now: dt.datetime, search_index: bool) -> bool:
+    """Nothing changed since the last build, no post fell due, and output/ still holds what it made."""
+    if state.inputs != key or settings.execute == "force":
+        return False
+    if state.expires is not None and now.isoformat() >= state.expires:
+        return False
+    if settings.search and search_index and not state.indexed:
+        return False
+    return all((settings.output_path / p).exists() for p in state.outputs)
+
+
+def _load(settings: Settings, sources: list[SourceFile], state: BuildState, report: Diagnostics) -> dict[str, Page]:
+    """Every page: reused from the last build when its Markdown file and the files it looked for are as they were."""
+    from nbpress.sources.links import probes_hold
+
+    pages: dict[str, Page] = {}
+    todo: list[SourceFile] = []
+    content = settings.content_path
+    for source in sources:
+        cached = state.pages.get(source.path)
+        if (cached and cached[0] == source.signature and source.kind == "md" and cached[1].notebook is None
+                and probes_hold(cached[1].probes, content)):
+            pages[source.path] = cached[1]
+        else:
+            todo.append(source)
+    for loaded in pmap(_load_chunk, todo, settings.site_dir, jobs(settings)):
+        if isinstance(loaded, list):
+            report.extend(loaded)
+        elif loaded is not None:
+            pages[loaded.source] = loaded
+    return _with_git_dates(settings, pages)
 
 
 def _load_chunk(site_dir: Path, chunk: Sequence[SourceFile]) -> list[Page | list[Diagnostic] | None]:
@@ -71,240 +158,125 @@ def _load_chunk(site_dir: Path, chunk: Sequence[SourceFile]) -> list[Page | list
     return out
 
 
-def load_pages(settings: Settings, sources: list[SourceFile], state: BuildState,
-               problems: list[Diagnostic]) -> list[Page]:
-    """Every page: reused from the last build when its Markdown file is unchanged."""
-    pages: list[Page] = []
-    todo: list[SourceFile] = []
-    for source in sources:
-        cached = state.pages.get(source.path)
-        if cached and cached[0] == source.signature and source.kind == "md" and cached[1].notebook is None:
-            pages.append(cached[1])
-        else:
-            todo.append(source)
-    for result in pmap(_load_chunk, todo, settings.site_dir, jobs(settings)):
-        if isinstance(result, list):
-            problems.extend(result)
-        elif result is not None:
-            pages.append(result)
-    undated = [p.source for p in pages if not p.dated]
-    if undated:
-        dates = git_dates(settings.site_dir, undated)
-        pages = [
-            dataclasses.replace(p, date=dates[p.source], digest=digest(p.digest, str(dates[p.source])))
-            if p.source in dates else p
-            for p in pages
-        ]
-    return pages
+def _with_git_dates(settings: Settings, pages: dict[str, Page]) -> dict[str, Page]:
+    """Undated pages take their git date when git knows the file (looked up every build: commits change it)."""
+    undated = [p.source for p in pages.values() if not p.dated]
+    if not undated:
+        return pages
+    from nbpress.sources.discover import git_dates
+
+    dates = git_dates(settings.site_dir, undated)
+    return {s: dataclasses.replace(p, date=dates[s], digest=digest(p.digest, str(dates[s]))) if s in dates else p
+            for s, p in pages.items()}
 
 
-def _render_chunk(data: Any, chunk: Sequence[Any]) -> list[OutputFile]:
-    from nbpress.site.render import render_each
+def _execute(settings: Settings, pages: dict[str, Page], executor: Executor | None, progress: Progress | None,
+             report: Diagnostics, result: BuildResult) -> tuple[dict[str, Page], list[str]]:
+    """Notebooks run (or taken from the cache) and rendered into their pages; the files they depend on."""
+    if not any(p.notebook is not None for p in pages.values()):
+        return pages, []
+    from nbpress.execute import execute
+    from nbpress.sources.notebook import render_notebook
 
-    return list(render_each(chunk, data))
-
-
-def _render_and_write(shared: tuple[Any, Path], chunk: Sequence[Any]) -> list[OutputFile]:
-    """A worker's share of a fresh build: rendered and written (while it renders on), not sent back."""
-    from nbpress.output.write import Writer
-    from nbpress.site.render import render_each
-
-    data, staging = shared
-    written = []
-    with Writer(staging) as writer:
-        for item in render_each(chunk, data):
-            writer.put(item)
-            written.append(OutputFile(item.path, digest=item.digest))
-    return written
+    ran, problems, done = execute(list(pages.values()), settings, executor, progress)
+    report.extend(problems)
+    result.executed = {"executed": done.executed, "cached": done.cached, "failed": done.failed,
+                       "seconds": round(done.seconds, 2)}
+    rendered = {p.source: render_notebook(p, settings.site_dir, settings.content_dir) for p in ran}
+    return rendered, done.watched
 
 
-def _layouts_digest(layouts: dict[str, Path]) -> str:
-    h = hashlib.blake2b(digest_size=12)
-    for name, path in layouts.items():
-        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+def _plan(settings: Settings, layouts: dict[str, Path], pages: dict[str, Page], assets: list[Asset],
+          now: dt.datetime, report: Diagnostics) -> tuple[SitePlan, list[OutputFile]]:
+    """Every route and every other file of the site."""
+    from nbpress.site.files import site_files
+
+    plan, problems = plan_site(layouts, list(pages.values()), settings.page_size, settings.drafts, now)
+    report.extend(problems)
+    files, problems = site_files(settings, layouts, assets, plan.pages, plan.routes)
+    report.extend(problems)
+    return plan, files
 
 
-def _missing_images(pages: list[Page], present: set[str], content_dir: str) -> list[Diagnostic]:
-    warnings = []
-    for page in pages:
-        refs = [("coverImage", page.cover_image), ("ogImage", page.og_image),
-                ("author.picture", page.author.picture if page.author else None)]
-        seen = set()
-        for key, ref in refs:
-            if ref in seen:
-                continue
-            seen.add(ref)
-            if ref and ref.startswith("/") and not ref.startswith("//") and ref.lstrip("/") not in present:
-                warnings.append(Diagnostic(f"{key} '{ref}' not found (expected {content_dir}{ref})",
-                                           page.source, severity="warning"))
-    return warnings
+def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan: SitePlan, files: list[OutputFile],
+                      layouts: dict[str, Path], search_index: bool, report: Diagnostics,
+                      result: BuildResult) -> BuildState:
+    """Render the routes whose inputs changed into a new tree, index and check it, and swap it in for output/.
 
+    A fresh build is the same path with nothing current: no state, no spare tree.
+    """
+    from nbpress.output.search import index_manifest, index_site, is_index_file
+    from nbpress.site.reads import SiteData
+    from nbpress.site.render import RenderInput, layout_dirs, route_key, settings_digest
 
-def build(settings: Settings, executor: Any = None, progress: Any = None, strict: bool = False,
-          search_index: bool = True) -> BuildResult:
-    """Build the site into settings.output_path; raise NbpressError with every content problem."""
-    started = time.perf_counter()
-    check_output(settings)
-    output = settings.output_path
-    sources, assets = discover(settings)
-    layouts = layout_files(settings)
-    if not settings.search:
-        layouts.pop("search.html", None)
-    quick = load_state(Store(settings.site_dir), output, with_pages=False)
-    key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict)
-    due = quick.expires is not None and dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat() >= quick.expires
-    stale_index = settings.search and search_index and not quick.indexed
-    if (quick.inputs == key and settings.execute != "force" and output.is_dir() and not due and not stale_index
-            and all((output / p).exists() for p in quick.outputs)):
-        return BuildResult(unchanged=True, seconds=time.perf_counter() - started, warnings=quick.warnings)
-
-    # Heavy imports only past the no-change path, which must stay fast.
-    from nbpress.site.render import RenderInput, layout_dirs, route_digest
-    from nbpress.site.route import collections, plan_routes, related_key, related_pages, with_collection_urls
-
-    state = load_state(Store(settings.site_dir), output) if quick.inputs else BuildState()
-    problems: list[Diagnostic] = []
-    log.debug("discover and state: %.2f s", time.perf_counter() - started)
-    pages = load_pages(settings, sources, state, problems)
-    log.debug("load: %.2f s", time.perf_counter() - started)
-    loaded = {p.source: p for p in pages}
-    result = BuildResult()
-    notebooks = [p for p in pages if p.notebook is not None]
-    watched: list[str] = []
-    if notebooks:
-        from nbpress.execute import execute
-        from nbpress.sources.notebook import render_notebook
-
-        pages, exec_problems, report = execute(pages, settings, executor, progress)
-        problems.extend(exec_problems)
-        watched = report.watched
-        result.executed = {"executed": report.executed, "cached": report.cached, "failed": report.failed,
-                           "seconds": round(report.seconds, 2)}
-        pages_by_source = {p.source: p for p in pages}
-        for page in pages:
-            if page.notebook is not None:
-                pages_by_source[page.source] = render_notebook(page, settings.site_dir, settings.content_dir)
-        pages = list(pages_by_source.values())
-    # A post dated in the future is a draft until its date (then the next build publishes it).
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    upcoming = sorted(p.date for p in pages if p.date > now)
-    pages = [dataclasses.replace(p, draft=True) if p.date > now else p for p in pages]
-    if not settings.drafts:
-        pages = [p for p in pages if not p.draft]
-    related_for = related_key(pages)  # related posts change only when tags, categories or order do
-    related = state.related[1] if state.related and state.related[0] == related_for else related_pages(pages)
-    routes, pages, route_problems = plan_routes(layouts, pages, settings.page_size, related)
-    problems.extend(route_problems)
-
-    coll_urls = with_collection_urls(routes)
-
-    def with_url(c: Collection) -> Collection:
-        return dataclasses.replace(c, url=coll_urls.get((c.field, c.slug), ""))
-
-    categories, tags, years = (tuple(map(with_url, collections(pages, f))) for f in ("category", "tag", "year"))
-    routes = [dataclasses.replace(r, collection=with_url(r.collection)) if r.collection else r for r in routes]
-
-    # Every other file of the site, and who claims each output path.
-    files: list[OutputFile] = []
-    claimed: dict[str, str] = {r.output: (r.page or f"layout {r.layout}") for r in routes}
-    for asset in assets:
-        files.append(OutputFile(asset.rel, copy_from=str(settings.site_dir / asset.path), digest=asset.signature))
-    for name, path in layouts.items():
-        if not is_template(name) and is_route(name):
-            files.append(OutputFile(name, copy_from=str(path), digest=signature([path])))
-    needed = {s for p in pages for s in p.scripts if s != "javascript"}
-    if any(p.has_math for p in pages):
-        needed.add("katex")
-    for name in sorted(needed):
-        vendored = vendor_files(name)
-        if not vendored:
-            users = ", ".join(p.source for p in pages if name in p.scripts)
-            problems.append(Diagnostic(f"{name} outputs cannot be shown: install the '{name}' package where nbpress "
-                                       f"runs (used by {users})", severity="warning"))
-        for url, script in vendored.items():
-            files.append(OutputFile(url, copy_from=str(script), digest=signature([script])))
-    for page in pages:
-        folder = page.url.lstrip("/")
-        for page_file in page.files:
-            files.append(OutputFile(folder + page_file.name, page_file.data, digest=digest(page_file.data)))
-    for item in files:
-        origin = item.copy_from or next((p.source for p in pages if item.path.startswith(p.url.lstrip("/"))), "")
-        if item.path in claimed:
-            problems.append(Diagnostic(f"two files would be written at /{item.path}: {claimed[item.path]} and {origin}",
-                                       claimed[item.path]))
-        claimed[item.path] = str(origin)
-    result.warnings.extend(_missing_images(pages, set(claimed), settings.content_dir))
-    errors = [p for p in problems if p.severity == "error"]
-    result.warnings.extend(p for p in problems if p.severity == "warning")
-    if strict:
-        errors += [dataclasses.replace(w, severity="error") for w in result.warnings]
-    if errors:
-        raise NbpressError(errors)
-
-    data = RenderInput(
-        settings=settings, layout_dirs=layout_dirs(settings), pages={p.source: p for p in pages},
-        categories=categories, tags=tags, years=years,
-        source_urls={"/" + p.source[len(settings.content_dir) + 1:]: p.url for p in pages if p.url},
-        layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
-        compiled=Store(settings.site_dir).templates_dir(),
+    content = "/" + settings.content_dir.strip("/") + "/"
+    site = SiteData(
+        pages={p.source: p for p in plan.pages}, collections=plan.collections,
+        source_urls={"/" + p.source[len(content) - 1:]: p.url for p in plan.pages if p.url},
+        layouts={name: digest(path.read_bytes()) for name, path in layouts.items()},
+        settings=settings_digest(settings),
     )
-    fresh = strict or not (state.inputs and output.is_dir())  # strict: check a staged site before it goes live
-    todo = routes if fresh else []  # a fresh build renders everything: rendering computes each digest
-    for route in routes if not fresh else ():
-        route_key = route_digest(route, data)
-        if state.outputs.get(route.output) == route_key:
-            files.append(OutputFile(route.output, digest=route_key))
+    data = RenderInput(settings, layout_dirs(settings), site, digest(*site.layouts.values()),
+                       Store(settings.site_dir).templates_dir())
+    todo, kept = [], {}
+    for route in plan.routes:
+        record = state.routes.get(route.output)
+        if (record and record.route == route_key(route) and route.output in state.outputs
+                and site.current(record.reads)):
+            kept[route.output] = record
         else:
             todo.append(route)
-    log.debug("route: %.2f s", time.perf_counter() - started)
-    from nbpress.output.search import index_site
-    from nbpress.output.write import Writer, discard, publish, stage, write_changes
+    reindex = settings.search and search_index
+    index = {p: d for p, d in state.outputs.items() if is_index_file(p)} if settings.search else {}
+    unchanged = [OutputFile(path, digest=state.outputs[path]) for path in kept]
+    spare = state.spare_outputs if state.spare and state.spare == identity(trees.spare / MARKER) else None
+    staging = trees.begin(spare)
+    try:
+        wanted = [r.output for r in plan.routes] + [f.path for f in files]
+        staging.prune(wanted if reindex or not index else [*wanted, *index])
+        rendered = pmap(_render_chunk, todo, (data, staging), jobs(settings), threshold=200)
+        staging.fill([*files, *unchanged] + ([] if reindex else
+                                             [OutputFile(p, digest=d) for p, d in index.items()]),
+                     trees.output, state.outputs)
+        outputs = {r.output: r.digest for r in rendered} | {f.path: f.digest for f in [*files, *unchanged]}
+        html_changed = any(r.output.endswith(".html") for r in rendered)
+        indexed = not settings.search or (state.indexed and not html_changed)
+        if reindex and (not indexed or not index):
+            problem = index_site(staging.root)
+            report.extend([problem] if problem else [])
+            index, indexed = index_manifest(staging.root), problem is None
+        outputs |= index
+        if report.strict:
+            _check(settings, staging)
+        with staging.writer() as writer:
+            writer.put(MARKER, marker_bytes(settings), "")
+        keep_old = state.live is not None
+        trees.publish(staging, keep_old)
+    except BaseException:
+        trees.discard(staging)
+        raise
+    result.rendered, result.written = len(rendered), len(rendered) + len(files)
+    result.warnings = report.warnings
+    routes = {r.output: RouteRecord(r.route, r.reads) for r in rendered} | kept
+    return BuildState(live=identity(trees.output / MARKER), outputs=outputs,
+                      spare=state.live if keep_old else None, spare_outputs=state.outputs if keep_old else {},
+                      indexed=indexed, routes=routes)
 
-    if fresh:
-        staging = stage(output)
-        try:
-            rendered = pmap(_render_and_write, todo, (data, staging), jobs(settings), threshold=200)
-            with Writer(staging) as writer:
-                for item in files:
-                    writer.put(item)
-            if settings.search and search_index:
-                problem = index_site(staging)
-                result.warnings.extend([problem] if problem else [])
-            if strict:
-                from nbpress.check import check_site
 
-                found = check_site(staging, settings.base_url, jobs=jobs(settings))
-                if found:
-                    raise NbpressError([dataclasses.replace(d, severity="error", path=f"{output.name}/{d.path}")
-                                        for d in found])
-            publish(staging, output)
-        except BaseException:
-            discard(staging)
-            raise
-        files.extend(rendered)
-        result.written = len(files)
-    else:
-        rendered = pmap(_render_chunk, todo, data, jobs(settings), threshold=200)
-        files.extend(rendered)
-        result.written = write_changes(output, files, state.outputs)
-        if settings.search and search_index and (not state.indexed or any(f.path.endswith(".html") for f in rendered)):
-            problem = index_site(output)
-            result.warnings.extend([problem] if problem else [])
-    result.rendered = len(rendered)
-    new_state = BuildState(
-        inputs=_inputs_key(settings, sources, assets, layouts, watched, strict),
-        outputs={f.path: f.digest for f in files},
-        watched=watched,
-        warnings=result.warnings,
-        expires=upcoming[0].isoformat() if upcoming else None,
-        related=(related_for, related),
-        indexed=search_index or not settings.search or (state.indexed and not any(
-            f.path.endswith(".html") for f in rendered)),
-        pages={p.source: (s.signature, loaded[p.source]) for s in sources for p in [loaded.get(s.path)] if p},
-    )
-    log.debug("write: %.2f s", time.perf_counter() - started)
-    save_state(Store(settings.site_dir), output, new_state)
-    result.pages = len(pages)
-    result.seconds = time.perf_counter() - started
-    return result
+def _render_chunk(shared: tuple[Any, Staging], chunk: Sequence[Any]) -> list[Any]:
+    """A worker's share of the routes, rendered and written into the new tree (not sent back)."""
+    from nbpress.site.render import render_routes
+
+    data, staging = shared
+    with staging.writer() as writer:
+        return render_routes(chunk, data, writer)
+
+
+def _check(settings: Settings, staging: Staging) -> None:
+    """--strict: the staged site checked as `nbpress check` would, before it goes live."""
+    from nbpress.check import check_site
+
+    found = check_site(staging.root, settings.base_url, jobs=jobs(settings))
+    if found:
+        name = settings.output_path.name
+        raise NbpressError([dataclasses.replace(d, severity="error", path=f"{name}/{d.path}") for d in found])

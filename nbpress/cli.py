@@ -82,8 +82,9 @@ def cli() -> None:
 @click.option("--base-url", default=None, help="Path or URL the site is served under, e.g. /repo/.")
 @click.option("--site-url", default=None, help="The site's address, e.g. https://user.github.io/repo/.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--no-wait", is_flag=True, help="Fail (exit 2) instead of waiting when another build writes the site.")
 def build(site: str, output: str | None, execute: str | None, jobs: int | None, timeout: float | None,
-          drafts: bool | None, base_url: str | None, site_url: str | None, strict: bool) -> None:
+          drafts: bool | None, base_url: str | None, site_url: str | None, strict: bool, no_wait: bool) -> None:
     """Build the site into the output folder."""
     from nbpress.build import build as run_build
 
@@ -95,9 +96,12 @@ def build(site: str, output: str | None, execute: str | None, jobs: int | None, 
         settings = replace(settings, output_dir=str(Path(output).resolve()))
     progress = ExecutionProgress()
     try:
-        result = run_build(settings, progress=progress, strict=strict)
+        result = run_build(settings, progress=progress, strict=strict, wait=not no_wait,
+                           waiting=lambda message: click.echo(message + " ...", err=True))
     finally:
         progress.done()
+    for note in result.notes:
+        click.echo(note, err=True)
     _report(result.warnings)
     ran = result.executed
     if ran and ran["executed"] + ran["cached"] + ran["failed"]:
@@ -117,14 +121,10 @@ def build(site: str, output: str | None, execute: str | None, jobs: int | None, 
 def clean(site: str, cache: bool) -> None:
     """Remove the output folder (and with --cache, .nbpress/)."""
     settings = _settings(site)
-    from nbpress.build import check_output
+    from nbpress.build import clean as run_clean
 
-    check_output(settings)
-    targets = [settings.output_path] + ([settings.state_path] if cache else [settings.state_path / "state"])
-    for target in targets:
-        if target.exists():
-            shutil.rmtree(target)
-            click.echo(f"removed {_shown(target)}")
+    for target in run_clean(settings, cache=cache):
+        click.echo(f"removed {_shown(target)}")
 
 
 @cli.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -52,3 +52,29 @@ class SettingsError(NbpressError):
 
     def __init__(self, diagnostics: list[Diagnostic] | Diagnostic | str):
         super().__init__(diagnostics, exit_code=EXIT_USAGE)
+
+
+class Diagnostics:
+    """Every problem one build finds, in one place; in strict mode every warning is an error."""
+
+    def __init__(self, strict: bool = False) -> None:
+        self.strict = strict
+        self.items: list[Diagnostic] = []
+
+    def extend(self, found: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
+        self.items.extend(found)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        if self.strict:
+            return [d if d.severity == "error" else replace(d, severity="error") for d in self.items]
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def stop_on_errors(self) -> None:
+        """Raise every error found so far, all at once, before anything is written."""
+        if self.errors:
+            raise NbpressError(self.errors)

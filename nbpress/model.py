@@ -81,6 +81,7 @@ class Page:
     scripts: tuple[str, ...] = ()  # what the page's outputs need: "widgets", "javascript", ...
     words: int = 0  # words of prose and code, for reading time
     links: tuple[str, ...] = ()  # site paths of the sources the body links to ("/b.md")
+    probes: tuple[tuple[str, bool], ...] = ()  # files the body looked for, and whether they were there
     url: str = ""  # set by routing
 
     @property

@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import PNG_B64, Site, code, display, markdown_cell, nb, percent, raw, stream, tree
 
 from nbpress.model import OutputFile
-from nbpress.output.write import write_changes, write_fresh
+from nbpress.output.write import Trees
 
 
 def small_site(site: Site) -> None:
@@ -153,30 +153,52 @@ def test_output_never_inside_the_sources(site: Site) -> None:
     assert (site.root / "nbpress.toml").exists()
 
 
-def test_write_fresh_replaces_the_folder(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.html").write_text("old")
+def contents(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _publish(trees: Trees, spare: dict[str, str] | None, files: list[OutputFile], live: dict[str, str],
+             keep_old: bool = True) -> dict[str, str]:
+    staging = trees.begin(spare)
+    staging.prune(f.path for f in files)
+    staging.fill(files, trees.output, live)
+    trees.publish(staging, keep_old)
+    return {f.path: f.digest for f in files}
+
+
+def test_trees_swap_whole_sites_and_share_unchanged_files(tmp_path: Path) -> None:
+    out, work = tmp_path / "out", tmp_path / "work"
+    trees = Trees(out, work)
     src = tmp_path / "src.bin"
     src.write_bytes(b"copied")
-    write_fresh(out, [OutputFile("a/index.html", b"<p>a</p>"), OutputFile("f.bin", copy_from=str(src))])
-    assert tree(out).keys() == {"a/index.html", "f.bin"}
-    assert (out / "f.bin").read_bytes() == b"copied"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
+    first = _publish(trees, None, [OutputFile("a/index.html", b"a", digest="1"),
+                                   OutputFile("b/index.html", b"b", digest="2"),
+                                   OutputFile("f.bin", copy_from=str(src), digest="s")], {})
+    assert contents(out) == {"a/index.html": b"a", "b/index.html": b"b", "f.bin": b"copied"}
+    assert not trees.spare.exists()  # the first site replaced nothing
+    live_a = (out / "a/index.html").stat().st_ino
+    second = _publish(trees, None, [OutputFile("a/index.html", digest="1"),  # unchanged: shared with the live site
+                                    OutputFile("b/index.html", b"B", digest="2b")], first)
+    assert contents(out) == {"a/index.html": b"a", "b/index.html": b"B"}
+    assert (out / "a/index.html").stat().st_ino == live_a
+    assert contents(trees.spare) == {"a/index.html": b"a", "b/index.html": b"b", "f.bin": b"copied"}  # the old site
+    # The third site starts from the spare (the first): only what differs from it is touched.
+    _publish(trees, first, [OutputFile("a/index.html", digest="1"), OutputFile("b/index.html", b"3", digest="3")],
+             second)
+    assert contents(out) == {"a/index.html": b"a", "b/index.html": b"3"}
+    assert contents(trees.spare) == {"a/index.html": b"a", "b/index.html": b"B"}
+    assert [p.name for p in work.iterdir()] == ["spare"]  # no staging tree left behind
 
 
-def test_write_changes_updates_and_prunes(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    write_fresh(out, [OutputFile("a/index.html", b"a", digest="1"), OutputFile("b/index.html", b"b", digest="2"),
-                      OutputFile("c/index.html", b"c", digest="3")])
-    previous = {"a/index.html": "1", "b/index.html": "2", "c/index.html": "3"}
-    changed = write_changes(out, [OutputFile("a/index.html", digest="1"),  # unchanged, not re-rendered
-                                  OutputFile("b/index.html", b"B", digest="2b")], previous)
-    assert changed == 2
-    assert (out / "a/index.html").read_bytes() == b"a"
-    assert (out / "b/index.html").read_bytes() == b"B"
-    assert not (out / "c").exists()
-    assert [p.name for p in (out / "b").iterdir()] == ["index.html"]  # no temp files left
+def test_a_file_shared_with_the_live_site_is_replaced_not_written_into(tmp_path: Path) -> None:
+    trees = Trees(tmp_path / "out", tmp_path / "work")
+    first = _publish(trees, None, [OutputFile("x.html", b"one", digest="1")], {})
+    second = _publish(trees, None, [OutputFile("x.html", digest="1")], first)  # live and spare share x.html
+    staging = trees.begin(first)
+    staging.fill([OutputFile("x.html", b"two", digest="2")], trees.output, second)
+    assert (trees.output / "x.html").read_bytes() == b"one"  # the live site does not change under a build
+    trees.discard(staging)
+    assert not staging.root.exists()
 
 
 def test_links_follow_a_renamed_slug(site: Site, tmp_path: Path) -> None:

@@ -8,8 +8,24 @@ import sys
 from pathlib import Path
 
 from nbpress.errors import Diagnostic
+from nbpress.hashing import digest
 
 FOLDER = "pagefind"
+
+
+def is_index_file(path: str) -> bool:
+    """Whether a file under output/ belongs to the search index."""
+    return path.startswith(FOLDER + "/")
+
+
+def index_manifest(root: Path) -> dict[str, str]:
+    """The index's files under root and the digest of each (what the build state records)."""
+    folder = root / FOLDER
+    found = {}
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+        if path.is_file():
+            found[path.relative_to(root).as_posix()] = digest(path.read_bytes())
+    return found
 
 
 def index_site(root: Path) -> Diagnostic | None:

@@ -1,45 +1,76 @@
-"""Stage: put the built files in output/, atomically; the only code that touches output/."""
+"""Stage: put the built site in output/, all at once; the only code that touches output/.
+
+Every build makes a whole new tree and swaps it in for output/ in one step, so that output/ is the
+complete old site or the complete new one whatever moment a build dies at, and a served site never
+shows a mix. The new tree is not written from nothing: it starts from the spare tree (the site the build
+before the last one made, kept after the last swap), and only what differs is changed. Unchanged files
+are hard links to the live site's, so both trees share them; a file is therefore never written into,
+only created anew, or the live site would change with it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from nbpress.model import OutputFile
 
-# File creation is mostly waiting on the file system, and threads wait in parallel.
-WRITERS = 4
+Manifest = dict[str, str]  # file under the tree -> digest of its contents
+WRITERS = 4  # file creation is mostly waiting on the file system, and threads wait in parallel
+STAGING = "staging"
+SPARE = "spare"
 
 
-def _put(root: Path, item: OutputFile) -> None:
-    target = root / item.path
-    if item.copy_from is not None:
-        shutil.copyfile(item.copy_from, target)
-    elif item.data is not None:
-        with open(target, "wb") as handle:
-            handle.write(item.data)
+def _create(target: Path, data: bytes | None = None, copy_from: str | None = None) -> None:
+    """A new file at target (any file there is unlinked first: it may be shared with the live site)."""
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()
+    if copy_from is not None:
+        shutil.copyfile(copy_from, target)
+    else:
+        with open(target, "xb") as handle:
+            handle.write(data or b"")
 
 
 class Writer:
-    """Writes files under a folder on a few threads; leaving the `with` block waits for them all."""
+    """Creates files under a tree on a few threads; leaving the `with` block waits for them all."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base: Mapping[str, str]) -> None:
         self.root = root
+        self.base = base
         self.pool = ThreadPoolExecutor(WRITERS)
         self.pending: list[Future[None]] = []
         self.folders: set[Path] = set()
 
-    def put(self, item: OutputFile) -> None:
-        folder = (self.root / item.path).parent
-        if folder not in self.folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.folders.add(folder)
-        self.pending.append(self.pool.submit(_put, self.root, item))
+    def _folder(self, path: str) -> Path:
+        target = self.root / path
+        if target.parent not in self.folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
+        return target
+
+    def put(self, path: str, data: bytes, digest: str) -> None:
+        """A rendered file (nothing to do when the tree already holds exactly these bytes)."""
+        if digest and self.base.get(path) == digest:
+            return
+        self.pending.append(self.pool.submit(_create, self._folder(path), data))
+
+    def copy(self, path: str, source: str) -> None:
+        self.pending.append(self.pool.submit(_create, self._folder(path), None, source))
+
+    def link(self, path: str, live: Path) -> None:
+        """The live site's file, shared (a hard link; a copy where the file system has none)."""
+        self.pending.append(self.pool.submit(_link, live / path, self._folder(path)))
 
     def __enter__(self) -> Writer:
         return self
@@ -50,80 +81,149 @@ class Writer:
             future.result()  # re-raises the first failed write
 
 
-def stage(output: Path) -> Path:
-    """A new, empty folder beside output/ where a whole new site is written."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
-
-
-def publish(staging: Path, output: Path) -> None:
-    """The staged site replaces output/ in one rename; the old one is removed after."""
-    os.chmod(staging, 0o755)
-    if output.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
-        os.replace(output, old / "site")
-        os.replace(staging, output)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, output)
-
-
-def discard(staging: Path) -> None:
-    """Drop a staged site that will not be published (the build failed)."""
-    shutil.rmtree(staging, ignore_errors=True)
-
-
-def write_fresh(output: Path, files: Iterable[OutputFile]) -> None:
-    """Write every file into a new folder, then swap it in for the old output."""
-    staging = stage(output)
+def _link(source: Path, target: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()
     try:
-        with Writer(staging) as writer:
-            for item in files:
-                writer.put(item)
-        publish(staging, output)
-    except BaseException:
-        discard(staging)
-        raise
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
-def _replace(output: Path, item: OutputFile) -> None:
-    """One file swapped in atomically: written beside its target, then renamed over it."""
-    target = output / item.path
-    fd, temp = tempfile.mkstemp(prefix=".nbpress-", dir=target.parent)
-    os.close(fd)
-    try:
-        _put(target.parent, OutputFile(Path(temp).name, item.data, item.copy_from))
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        os.unlink(temp)
-        raise
+@dataclass(frozen=True)
+class Staging:
+    """The new tree being made for output/ (plain data, so render workers can be handed it)."""
 
+    root: Path
+    base: Manifest  # what the tree held when it was taken (the spare's files, or nothing)
 
-def write_changes(output: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> int:
-    """Update an existing output in place: changed files replaced atomically, stale ones removed."""
-    kept: set[str] = set()
-    changed: list[OutputFile] = []
-    for item in files:
-        kept.add(item.path)
-        if item.data is None and item.copy_from is None:
-            continue  # unchanged since the last build
-        if previous.get(item.path) == item.digest and item.digest and (output / item.path).exists():
-            continue
-        changed.append(item)
-    for folder in sorted({(output / item.path).parent for item in changed}):
-        folder.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(WRITERS) as pool:
-        for _ in pool.map(lambda item: _replace(output, item), changed):
-            pass  # re-raises the first failed write
-    removed = 0
-    for stale in sorted(set(previous) - kept, reverse=True):
-        path = output / stale
-        if path.is_file():
-            path.unlink()
-            removed += 1
-            folder = path.parent
-            while folder != output and folder.is_dir() and not any(folder.iterdir()):
+    def writer(self) -> Writer:
+        return Writer(self.root, self.base)
+
+    def prune(self, wanted: Iterable[str]) -> None:
+        """Remove every file the new site does not have, and folders left empty."""
+        keep = set(wanted)
+        folders: set[Path] = set()
+        for path in sorted(set(self.base) - keep):
+            with contextlib.suppress(FileNotFoundError):
+                (self.root / path).unlink()
+            folders.add((self.root / path).parent)
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            while folder != self.root and folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
                 folder = folder.parent
-    return len(changed) + removed
+
+    def fill(self, files: Iterable[OutputFile], live: Path, live_manifest: Mapping[str, str]) -> None:
+        """Put in every file that is not rendered: copies, written bytes, and unchanged files from the live site."""
+        with self.writer() as writer:
+            for item in files:
+                if item.digest and self.base.get(item.path) == item.digest:
+                    continue
+                if item.digest and live_manifest.get(item.path) == item.digest:
+                    writer.link(item.path, live)
+                elif item.data is not None:
+                    writer.put(item.path, item.data, item.digest)
+                elif item.copy_from is not None:
+                    writer.copy(item.path, item.copy_from)
+                else:
+                    raise ValueError(f"no bytes for {item.path}")  # a bug: unchanged, but not in the live site
+
+
+class Trees:
+    """Where the trees of one output folder live: output/ itself, and its spare and staging trees beside."""
+
+    def __init__(self, output: Path, work: Path) -> None:
+        self.output = output
+        # Swapping needs one file system; the state folder is the tidy place when it is on the same one.
+        self.work = work if _same_device(work, output.parent) else output.parent / f".{output.name}.nbpress"
+
+    @property
+    def spare(self) -> Path:
+        return self.work / SPARE
+
+    def clear_leftovers(self) -> None:
+        """Remove what a build that died left behind: staging trees (never published)."""
+        if not self.work.is_dir():
+            return
+        for entry in self.work.iterdir():
+            if entry.name.startswith(STAGING):
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def begin(self, spare: Manifest | None) -> Staging:
+        """A new tree to build in: the spare tree when its files are known, else an empty one."""
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.clear_leftovers()
+        staging = Path(tempfile.mkdtemp(prefix=STAGING + "-", dir=self.work))
+        if spare is not None and self.spare.is_dir():
+            staging.rmdir()
+            os.replace(self.spare, staging)
+            return Staging(staging, dict(spare))
+        shutil.rmtree(self.spare, ignore_errors=True)  # its files are not known: useless
+        return Staging(staging, {})
+
+    def publish(self, staging: Staging, keep_old: bool) -> None:
+        """The new tree replaces output/ in one step; the old one becomes the spare (or goes, if not `keep_old`)."""
+        os.chmod(staging.root, 0o755)
+        if self.output.exists():
+            _exchange(staging.root, self.output)
+            if keep_old:
+                os.replace(staging.root, self.spare)
+            else:
+                shutil.rmtree(staging.root, ignore_errors=True)
+        else:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging.root, self.output)
+
+    def discard(self, staging: Staging) -> None:
+        """Drop a tree that will not be published (the build failed)."""
+        shutil.rmtree(staging.root, ignore_errors=True)
+
+    def remove(self) -> None:
+        """Remove output/ and its spare tree (`nbpress clean`)."""
+        for tree in (self.output, self.spare):
+            shutil.rmtree(tree, ignore_errors=True)
+        self.clear_leftovers()
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    def device(path: Path) -> int | None:
+        for folder in (path, *path.parents):
+            with contextlib.suppress(OSError):
+                return folder.stat().st_dev
+        return None
+
+    return device(a) == device(b)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two folders in one step (Linux renameat2, macOS renamex_np); two renames where neither exists."""
+    libc = _libc()
+    if sys.platform.startswith("linux") and libc is not None and hasattr(libc, "renameat2"):
+        at_fdcwd, rename_exchange = -100, 2
+        if libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+            return
+    elif sys.platform == "darwin" and libc is not None and hasattr(libc, "renamex_np"):
+        rename_swap = 2
+        if libc.renamex_np(os.fsencode(a), os.fsencode(b), rename_swap) == 0:
+            return
+    # No atomic swap here: a moment without output/ (a reader sees a missing site, never a mixed one).
+    hold = a.with_name(a.name + ".old")
+    os.replace(b, hold)
+    os.replace(a, b)
+    os.replace(hold, a)
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name, use_errno=True) if name else None
+    except OSError:
+        return None
+
+
+def tree_files(root: Path) -> Iterator[str]:
+    """Every file under root, as a posix path relative to it."""
+    for folder, _, files in os.walk(root):
+        rel = os.path.relpath(folder, root)
+        for name in files:
+            yield name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")

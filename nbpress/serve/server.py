@@ -19,7 +19,7 @@ from typing import Any, Literal
 from nbpress.build import BuildResult, build
 from nbpress.config import Settings, load_settings
 from nbpress.errors import EXIT_USAGE, Diagnostic, NbpressError
-from nbpress.output.state import load_state
+from nbpress.output.state import watched_files
 from nbpress.serve.http import Handler, IPv6Server, Live, Server
 from nbpress.serve.watch import MAX_WAIT_SECONDS, POLL_SECONDS, SETTLE_SECONDS, Snapshot, changes, snapshot
 from nbpress.store import Store
@@ -77,7 +77,7 @@ class _Site:
     def _depends(self) -> tuple[str, ...]:
         """Files notebooks depend on (front matter `depends`), from the last good build's state."""
         settings = self.settings
-        return tuple(load_state(Store(settings.site_dir), settings.output_path, with_pages=False).watched)
+        return tuple(watched_files(Store(settings.site_dir), settings.output_path))
 
     def request(self, changed: set[str]) -> None:
         """Ask the builder for one more build (requests made during a build are built together after it)."""

@@ -6,9 +6,9 @@ import dataclasses
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, Protocol, TypedDict
 
 import jinja2
 from markupsafe import Markup
@@ -17,7 +17,8 @@ from nbpress import __version__
 from nbpress.config import Settings
 from nbpress.errors import Diagnostic, NbpressError
 from nbpress.hashing import digest
-from nbpress.model import Collection, OutputFile, Page, Route
+from nbpress.model import Collection, Page, Route
+from nbpress.site.reads import Reads, SiteData
 from nbpress.site.theme import THEME_DIR
 from nbpress.urls import absolute, is_relative_mode, link, site_root, slugify
 
@@ -54,19 +55,19 @@ class LayoutContext(TypedDict):
     site: Site
     route: Route
     page: Page | None  # [slug] routes: the post, its body linked for this URL
-    pages: list[Page]  # the pages the route lists (after pagination)
+    pages: Sequence[Page]  # the pages the route lists (after pagination)
     collection: Collection | None  # [category], [tag], [field] routes
-    categories: list[Collection]
-    tags: list[Collection]
+    categories: Sequence[Collection]
+    tags: Sequence[Collection]
     paginator: Paginator
     newer: Page | None  # [slug] routes: the next post by date, and the previous one
     older: Page | None
-    related: list[Page]  # [slug] routes: posts sharing tags and categories
-    years: list[Collection]  # date archives, oldest first
+    related: Sequence[Page]  # [slug] routes: posts sharing tags and categories
+    years: Sequence[Collection]  # date archives, oldest first
     url: Callable[[str | None], str]  # a site path as a link from this page
     absolute: Callable[[str | None], str]  # a site path as an absolute URL
     collection_url: Callable[[str, str], str]  # ("category", "Data Science") -> its site path
-    pages_of: Callable[[Collection], list[Page]]  # a collection's pages, newest first
+    pages_of: Callable[[Collection], Sequence[Page]]  # a collection's pages, newest first
     absolute_html: Callable[[str, str], Markup]  # (html, page url): every link absolute, for feeds
 
 
@@ -76,19 +77,25 @@ class RenderInput:
 
     settings: Settings
     layout_dirs: tuple[Path, ...]
-    pages: Mapping[str, Page]
-    categories: tuple[Collection, ...]
-    tags: tuple[Collection, ...]
-    years: tuple[Collection, ...]
-    source_urls: Mapping[str, str]  # "/nextjs/post.md" -> "/posts/post/"
-    layouts_digest: str  # the layouts' contents and the settings
+    site: SiteData  # what routes read: pages, collections, link targets, layout files
+    version: str  # changes whenever a layout file does
     compiled: Path | None = None  # where compiled layouts are kept between builds
 
-    @functools.cached_property
-    def collections_digest(self) -> str:
-        """Every layout may show the categories and tags, so their names and sizes count."""
-        every = (*self.categories, *self.tags, *self.years)
-        return digest(*(f"{c.field}:{c.slug}:{c.name}:{c.url}:{len(c.pages)}" for c in every))
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    """One route rendered: its file, the digest of its bytes, and what it read (site/reads.py)."""
+
+    output: str
+    digest: str
+    route: str  # digest of the route itself (its URL, layout, pages, neighbours)
+    reads: dict[str, str]
+
+
+class Sink(Protocol):
+    """Where rendered files go (the write stage hands one in): put(path, data, digest)."""
+
+    def put(self, path: str, data: bytes, digest: str) -> None: ...
 
 
 def long_date(value: dt.date | dt.datetime) -> str:
@@ -103,11 +110,25 @@ def rfc3339(value: dt.date | dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class _Environment(jinja2.Environment):
+    """Jinja2's environment, telling the route being rendered which layout files it loads.
+
+    Every `extends`, `include` and `import` goes through `_load_template`, cached or not.
+    """
+
+    reads: Reads | None = None
+
+    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+        if self.reads is not None:
+            self.reads.read("t:" + name)
+        return super()._load_template(name, globals)
+
+
 @functools.lru_cache(maxsize=4)
-def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None, version: str = "") -> jinja2.Environment:
+def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None, version: str = "") -> _Environment:
     """The Jinja2 environment over the site's layouts, then the theme's (one per process and
     version of the layouts: `version` changes whenever a layout does)."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in layout_dirs]),
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
@@ -124,25 +145,25 @@ def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None, ver
     return env
 
 
-def link_html(html: str, current: str, data: RenderInput) -> str:
+def link_html(html: str, current: str, base_url: str, source_url: Callable[[str], str | None]) -> str:
     """Root-relative links in HTML made to work under base_url; links to sources go to their page."""
-    base_url = data.settings.base_url
 
     def swap(match: re.Match[str]) -> str:
         target = match.group(3)
         path, sep, fragment = target.partition("#")
-        target = data.source_urls.get(path, path) + sep + fragment
+        target = (source_url(path) or path) + sep + fragment
         return f"{match.group(1)}{match.group(2)}{link(target, current, base_url)}{match.group(2)}"
 
     return _LINK_ATTR.sub(swap, html)
 
 
 def absolute_html(html: str, page_url: str, settings: Settings, current: str = "/",
-                  source_urls: Mapping[str, str] | None = None) -> str:
+                  source_url: Callable[[str], str | None] | None = None) -> str:
     """Every link in HTML as an absolute URL (for feeds), relative ones against the page's URL.
 
-    With relative links (base_url "./") they become links from `current`, the feed's own path.
+    With relative links and no site_url (base_url "./") they become links from `current`, the feed's own path.
     """
+    base_url, site_url = settings.base_url, settings.site_url
 
     def swap(match: re.Match[str]) -> str:
         target = match.group(3)
@@ -151,36 +172,12 @@ def absolute_html(html: str, page_url: str, settings: Settings, current: str = "
         if not target.startswith("/"):
             target = page_url + target
         path, sep, fragment = target.partition("#")
-        target = (source_urls or {}).get(path, path) + sep + fragment  # a link to a source goes to its page
-        base_url, site_url = settings.base_url, settings.site_url
+        target = ((source_url(path) if source_url else None) or path) + sep + fragment  # a source: its page
         new = (link(target, current, base_url) if is_relative_mode(base_url) and not site_url
                else absolute(target, base_url, site_url))
         return f"{match.group(1)}{match.group(2)}{new}{match.group(2)}"
 
     return _ABS_ATTR.sub(swap, html)
-
-
-def route_digest(route: Route, data: RenderInput) -> str:
-    """Changes whenever the route's output may change: its layouts, settings or pages."""
-    names = [route.page] if route.page else []
-    names.extend(route.pages)
-    names.extend(n for n in (route.newer, route.older, *route.related) if n)
-    page_digests = [data.pages[n].digest + data.pages[n].url for n in names if n in data.pages]
-    page = data.pages.get(route.page) if route.page else None
-    if page is not None:  # the body's links to other posts follow their URLs
-        page_digests.extend(data.source_urls.get(link, "") for link in page.links)
-    coll = route.collection
-    shape = (route.url, route.layout, route.page, route.page_number, route.page_count, route.newer, route.older,
-             coll and (coll.field, coll.name, coll.slug, coll.url, len(coll.pages)))
-    return digest(data.layouts_digest, data.collections_digest, repr(shape), *page_digests)
-
-
-def _collection_url(data: RenderInput, kind: str, name: str) -> str:
-    wanted = slugify(name)
-    for collection in data.tags if kind in ("tag", "tags") else data.categories:
-        if collection.slug == wanted:
-            return collection.url
-    return ""
 
 
 def site_info(settings: Settings) -> Site:
@@ -195,10 +192,22 @@ def site_info(settings: Settings) -> Site:
     )
 
 
-def render_route(route: Route, data: RenderInput) -> OutputFile:
-    """The output file of one route."""
+def settings_digest(settings: Settings) -> str:
+    """What layouts can see of the settings: the `site` they are given, and the base path of links."""
+    return digest(repr(site_info(settings)), settings.base_url, settings.site_url)
+
+
+def route_key(route: Route) -> str:
+    """The route itself: its URL, layout, collection, the pages it lists, its neighbours."""
+    return digest(repr(route))
+
+
+def render_route(route: Route, data: RenderInput) -> tuple[bytes, Reads]:
+    """The bytes of one route's file, and what rendering it read."""
     settings = data.settings
     current = route.url
+    reads = Reads(data.site)
+    reads.read("s")
 
     def url(path: str | None) -> str:
         return link(path, current, settings.base_url) if path else ""
@@ -209,9 +218,14 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
             return url(path)
         return absolute(path, settings.base_url, settings.site_url) if path else ""
 
-    page = data.pages.get(route.page) if route.page else None
+    def collection_url(kind: str, name: str) -> str:
+        collection = reads.collection(kind, name)
+        return collection.url if collection else ""
+
+    page = reads.page(route.page)
     if page is not None:
-        page = dataclasses.replace(page, body=Markup(link_html(page.body, current, data)))
+        page = dataclasses.replace(page, body=Markup(link_html(page.body, current, settings.base_url,
+                                                                reads.source_url)))
     number = route.page_number
     stem = route.url[: route.url.rfind("page/")] if number > 1 else route.url
     paginator = Paginator(
@@ -222,20 +236,23 @@ def render_route(route: Route, data: RenderInput) -> OutputFile:
     )
     context = LayoutContext(
         site=site_info(settings), route=route, page=page,
-        pages=[data.pages[s] for s in route.pages if s in data.pages], collection=route.collection,
-        categories=list(data.categories), tags=list(data.tags), paginator=paginator,
-        newer=data.pages.get(route.newer) if route.newer else None,
-        older=data.pages.get(route.older) if route.older else None,
-        related=[data.pages[s] for s in route.related if s in data.pages],
-        years=list(data.years),
-        url=url, absolute=absolute_url, collection_url=lambda kind, name: _collection_url(data, kind, name),
-        pages_of=lambda c: [data.pages[s] for s in c.pages if s in data.pages],
+        pages=reads.pages(route.pages), collection=route.collection,
+        categories=reads.collections("category"), tags=reads.collections("tag"), paginator=paginator,
+        newer=reads.page(route.newer), older=reads.page(route.older),
+        related=reads.pages(route.related),
+        years=reads.collections("year"),
+        url=url, absolute=absolute_url, collection_url=collection_url,
+        pages_of=reads.pages_of,
         absolute_html=lambda html, page_url: Markup(
-            absolute_html(str(html), page_url, settings, current, data.source_urls)),
+            absolute_html(str(html), page_url, settings, current, reads.source_url)),
     )
-    env = environment(data.layout_dirs, data.compiled, data.layouts_digest)
-    text = env.get_template(route.layout).render(**context)
-    return OutputFile(route.output, text.encode("utf-8"), digest=route_digest(route, data))
+    env = environment(data.layout_dirs, data.compiled, data.version)
+    env.reads = reads
+    try:
+        text = env.get_template(route.layout).render(**context)
+    finally:
+        env.reads = None
+    return text.encode("utf-8"), reads
 
 
 def layout_dirs(settings: Settings) -> tuple[Path, ...]:
@@ -243,16 +260,24 @@ def layout_dirs(settings: Settings) -> tuple[Path, ...]:
     return (settings.layouts_path, THEME_DIR) if settings.layouts_path.is_dir() else (THEME_DIR,)
 
 
-def render_each(routes: Iterable[Route], data: RenderInput) -> Iterator[OutputFile]:
-    """Every route rendered, in order (a worker's share of a build); layout errors as NbpressError."""
+def render_routes(routes: Iterable[Route], data: RenderInput, sink: Sink) -> list[Rendered]:
+    """Every route rendered in order and put in the sink (a worker's share of a build); layout errors as
+    NbpressError naming the layout and the page's source."""
+    done = []
     for route in routes:
         try:
-            yield render_route(route, data)
+            text, reads = render_route(route, data)
         except Exception as exc:
             file, line, message = template_error(exc)
             if file == "layout" and not isinstance(exc, jinja2.TemplateError):
                 raise  # not in a layout: a bug in nbpress
-            raise NbpressError(Diagnostic(f"{message} (rendering {route.url})", _short(file, data), line)) from None
+            page = f", the page of {route.page}" if route.page else ""
+            raise NbpressError(Diagnostic(f"{message} (rendering {route.url}{page})", _short(file, data),
+                                          line)) from None
+        content = digest(text)
+        sink.put(route.output, text, content)
+        done.append(Rendered(route.output, content, route_key(route), reads.seen))
+    return done
 
 
 def _short(file: str, data: RenderInput) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import heapq
 import re
 from collections.abc import Iterable
 
 from nbpress.errors import Diagnostic
-from nbpress.hashing import digest
 from nbpress.model import Collection, Page, Route
 from nbpress.site.theme import is_route, is_template
 from nbpress.urls import output_file, slugify
@@ -99,20 +99,11 @@ def related_pages(pages: list[Page], limit: int = 3) -> dict[str, tuple[str, ...
     return related
 
 
-def related_key(pages: Iterable[Page]) -> str:
-    """What related_pages depends on: each page's place, tags and categories."""
-    ordered = sorted(pages, key=lambda p: (p.date, p.source), reverse=True)
-    return digest(*(f"{p.source}\1{p.tags}\1{p.categories}" for p in ordered))
-
-
 def plan_routes(
     layouts: Iterable[str], pages: list[Page], page_size: int,
-    related: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[list[Route], list[Page], list[Diagnostic]]:
-    """Every route, the pages with their URL set, and the problems found (clashing URLs).
-
-    `related` may hand in related_pages(pages) from an earlier build with the same related_key.
-    """
+    """Every route (collections with their URL), the pages with their URL set, newest first, and the
+    problems found (clashing URLs)."""
     templates = [path for path in layouts if is_template(path)]
     layouts = [path for path in templates if is_route(path)]
     problems: list[Diagnostic] = []
@@ -140,7 +131,7 @@ def plan_routes(
             continue
         param = params[0]
         if param == "slug":
-            related = related if related is not None else related_pages(pages)
+            related = related_pages(pages)
             for i, page in enumerate(pages):
                 url = pattern.replace("[slug]", page.slug)
                 chosen = _page_layout(page, templates) if page.layout else layout
@@ -166,6 +157,10 @@ def plan_routes(
                 routes.append(Route(url, output_file(url), layout, collection=collection, pages=collection.pages))
     routes, clashes = _unique(routes)
     problems.extend(clashes)
+    urls = collection_urls(routes)
+    routes = [dataclasses.replace(r, collection=dataclasses.replace(
+        r.collection, url=urls.get((r.collection.field, r.collection.slug), ""))) if r.collection else r
+        for r in routes]
     return routes, pages, problems
 
 
@@ -182,10 +177,40 @@ def _unique(routes: list[Route]) -> tuple[list[Route], list[Diagnostic]]:
     return list(seen.values()), problems
 
 
-def with_collection_urls(routes: list[Route]) -> dict[tuple[str, str], str]:
+def collection_urls(routes: list[Route]) -> dict[tuple[str, str], str]:
     """The first HTML page of each collection: (field, slug) -> url."""
     urls: dict[tuple[str, str], str] = {}
     for route in routes:
         if route.collection and route.page_number == 1 and route.layout.endswith(".html"):
             urls.setdefault((route.collection.field, route.collection.slug), route.url)
     return urls
+
+
+@dataclasses.dataclass(frozen=True)
+class SitePlan:
+    """Everything the site will hold, before anything is rendered."""
+
+    routes: list[Route]
+    pages: list[Page]  # published, with their URL, newest first
+    collections: dict[str, tuple[Collection, ...]]  # "category", "tag", "year" -> with their URLs
+    due: dt.datetime | None  # when the first future-dated post goes live: the site changes then
+
+
+def publishable(pages: list[Page], drafts: bool, now: dt.datetime) -> tuple[list[Page], dt.datetime | None]:
+    """The pages to publish (a post dated in the future is a draft until its date), and when the next one is due."""
+    upcoming = min((p.date for p in pages if p.date > now), default=None)
+    pages = [dataclasses.replace(p, draft=True) if p.date > now else p for p in pages]
+    return (pages if drafts else [p for p in pages if not p.draft]), upcoming
+
+
+def plan_site(layouts: Iterable[str], pages: list[Page], page_size: int, drafts: bool,
+              now: dt.datetime) -> tuple[SitePlan, list[Diagnostic]]:
+    """The routes of the site and its collections, over the pages that are published at `now`."""
+    pages, due = publishable(pages, drafts, now)
+    routes, pages, problems = plan_routes(layouts, pages, page_size)
+    urls = collection_urls(routes)
+    found = {}
+    for field in ("category", "tag", "year"):
+        found[field] = tuple(dataclasses.replace(c, url=urls.get((c.field, c.slug), ""))
+                             for c in collections(pages, field))
+    return SitePlan(routes, pages, found, due), problems

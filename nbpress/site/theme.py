@@ -26,10 +26,13 @@ def _walk(root: Path) -> dict[str, Path]:
     return found
 
 
-def layout_files(settings: Settings) -> dict[str, Path]:
-    """Every layout path and the file that provides it: the site's wins over the theme's."""
+def layout_files(settings: Settings, search: bool = True) -> dict[str, Path]:
+    """Every layout path and the file that provides it: the site's wins over the theme's (no search page
+    without search)."""
     files = _walk(THEME_DIR)
     files.update(_walk(settings.layouts_path))
+    if not search:
+        files.pop("search.html", None)
     return dict(sorted(files.items()))
 
 

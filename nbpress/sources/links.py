@@ -12,12 +12,15 @@ from nbpress.model import SourceFile
 SOURCE_EXTS = (".md", ".ipynb", ".py")
 
 
-def content_link(rel: str, links: list[str] | None = None, content: Path | None = None) -> Callable[[str], str]:
+def content_link(rel: str, links: list[str] | None = None, content: Path | None = None,
+                 probes: dict[str, bool] | None = None) -> Callable[[str], str]:
     """A resolver that turns links relative to a source into site paths ("/dir/x.png").
 
     A relative link names a file beside the source (as Quarto reads it) when there is one under
     `content`; otherwise it is left as written, relative to the page's URL (as Hugo leaves it).
-    Links to other sources are recorded in `links`: their URLs are only known after routing.
+    Links to other sources are recorded in `links`: their URLs are only known after routing. Every
+    file looked for is recorded in `probes` (site path -> found), so a page made before the file was
+    added or removed can be told from one made after.
     """
     folder = "/" + posixpath.dirname(rel)
 
@@ -29,8 +32,12 @@ def content_link(rel: str, links: list[str] | None = None, content: Path | None 
             site_path = path
         else:
             site_path = posixpath.normpath(posixpath.join(folder, unquote(path)))
-            if content is not None and not (content / site_path.lstrip("/")).exists():
-                return href  # not a file of the site's sources: a link relative to the page
+            if content is not None:
+                found = (content / site_path.lstrip("/")).exists()
+                if probes is not None:
+                    probes[site_path] = found
+                if not found:
+                    return href  # not a file of the site's sources: a link relative to the page
             if path.endswith("/") and site_path != "/":
                 site_path += "/"
         if links is not None and site_path.endswith(SOURCE_EXTS):
@@ -43,3 +50,8 @@ def content_link(rel: str, links: list[str] | None = None, content: Path | None 
 def content_root(source: SourceFile, site_dir: Path) -> Path:
     """The content folder a source was found in."""
     return site_dir / source.path[: len(source.path) - len(source.rel)]
+
+
+def probes_hold(probes: tuple[tuple[str, bool], ...], content: Path) -> bool:
+    """Whether every file a page looked for is still there, or still missing."""
+    return all((content / path.lstrip("/")).exists() == found for path, found in probes)

@@ -69,12 +69,14 @@ def load_markdown(source: SourceFile, text: str, raw: bytes, site_dir: Path) -> 
     if problems:
         raise NbpressError(problems)
     links: list[str] = []
-    resolve = content_link(source.rel, links, content_root(source, site_dir))
+    probes: dict[str, bool] = {}
+    resolve = content_link(source.rel, links, content_root(source, site_dir), probes)
     rendered = render_markdown(body, title=fm.title, resolve=resolve)
     return _page(
         source, fm, "markdown", raw,
         title=rendered.title, excerpt=rendered.excerpt, body=rendered.html, toc=rendered.headings,
         has_math=rendered.has_math, links=tuple(sorted(set(links))), words=len(body.split()),
+        probes=tuple(sorted(probes.items())),
     )
 
 

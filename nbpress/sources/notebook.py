@@ -70,6 +70,7 @@ class _Context:
     has_math: bool = False
     needs: set[str] = dataclasses.field(default_factory=set)  # scripts the outputs need
     widget_models: set[str] = dataclasses.field(default_factory=set)  # models with saved state
+    probes: dict[str, bool] = dataclasses.field(default_factory=dict)  # files looked for, and found or not
 
     def add_file(self, name: str, data: bytes) -> str:
         self.files.append(PageFile(name, data))
@@ -114,8 +115,8 @@ def _rich(output: dict[str, Any], name: str, ctx: _Context) -> str:
             ctx.has_math = True
             return f'<div class="output-latex math display">{html.escape(_text(value))}</div>'
         if mime == "text/markdown":
-            rendered = render_markdown(_text(value), title="", resolve=content_link(ctx.rel, None, ctx.content),
-                                       ids=ctx.ids)
+            resolve = content_link(ctx.rel, None, ctx.content, ctx.probes)
+            rendered = render_markdown(_text(value), title="", resolve=resolve, ids=ctx.ids)
             ctx.has_math = ctx.has_math or rendered.has_math
             return f'<div class="output-markdown">{rendered.html}</div>'
         return f'<pre class="output-text">{ansi_to_html(_text(value))}</pre>'
@@ -182,7 +183,7 @@ def render_notebook(page: Page, site_dir: Path | None = None, content_dir: str =
     ctx.widget_models = set(widgets.get("state") or {})
     skip = meta.get("nbpress", {}).get("skip_cells", 0)
     links: list[str] = []
-    resolve_content = content_link(ctx.rel, links, ctx.content)
+    resolve_content = content_link(ctx.rel, links, ctx.content, ctx.probes)
     parts: list[str] = []
     title_pending = True
     for number, cell in enumerate(nb.get("cells", []), 1):
@@ -245,4 +246,5 @@ def render_notebook(page: Page, site_dir: Path | None = None, content_dir: str =
         has_math=ctx.has_math,
         links=tuple(sorted(set(links))),
         scripts=tuple(sorted(ctx.needs)),
+        probes=tuple(sorted(ctx.probes.items())),
     )
