@@ -226,22 +226,20 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
             kept[route.output] = record
         else:
             todo.append(route)
-    reindex = settings.search and search_index
     index = {p: d for p, d in state.outputs.items() if is_index_file(p)} if settings.search else {}
     unchanged = [OutputFile(path, digest=state.outputs[path]) for path in kept]
     spare = state.spare_outputs if state.spare and state.spare == identity(trees.spare / MARKER) else None
     staging = trees.begin(spare)
     try:
-        wanted = [r.output for r in plan.routes] + [f.path for f in files]
-        staging.prune(wanted if reindex or not index else [*wanted, *index])
+        staging.prune([*(r.output for r in plan.routes), *(f.path for f in files), *index])
         rendered = pmap(_render_chunk, todo, (data, staging), jobs(settings), threshold=200)
-        staging.fill([*files, *unchanged] + ([] if reindex else
-                                             [OutputFile(p, digest=d) for p, d in index.items()]),
-                     trees.output, state.outputs)
-        outputs = {r.output: r.digest for r in rendered} | {f.path: f.digest for f in [*files, *unchanged]}
         html_changed = any(r.output.endswith(".html") for r in rendered)
-        indexed = not settings.search or (state.indexed and not html_changed)
-        if reindex and (not indexed or not index):
+        indexed = not settings.search or (state.indexed and not html_changed and bool(index))
+        reindex = settings.search and search_index and not indexed
+        kept_index = [] if reindex else [OutputFile(p, digest=d) for p, d in index.items()]
+        staging.fill([*files, *unchanged, *kept_index], trees.output, state.outputs)
+        outputs = {r.output: r.digest for r in rendered} | {f.path: f.digest for f in [*files, *unchanged]}
+        if reindex:
             problem = index_site(staging.root)
             report.extend([problem] if problem else [])
             index, indexed = index_manifest(staging.root), problem is None

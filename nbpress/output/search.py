@@ -28,22 +28,33 @@ def index_manifest(root: Path) -> dict[str, str]:
     return found
 
 
+def _pagefind() -> list[str] | None:
+    """The command that runs Pagefind's binary, made to die with this process where the system allows."""
+    try:
+        from pagefind_bin import get_executable
+    except ImportError:
+        return None
+    command = [str(get_executable())]
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
+
+
 def index_site(root: Path) -> Diagnostic | None:
     """Index the HTML under root into root/pagefind (replacing any older index); a problem, or None."""
     old = root / FOLDER
     if old.exists():
         shutil.rmtree(old)
+    command = _pagefind()
+    if command is None:
+        return Diagnostic("search index not built: the 'pagefind[bin]' package is not installed "
+                          "(or set search = false)", severity="warning")
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "pagefind", "--site", str(root), "--output-subdir", FOLDER, "--silent"],
-            capture_output=True, text=True, timeout=600, check=False,
-        )
+        proc = subprocess.run([*command, "--site", str(root), "--output-subdir", FOLDER, "--silent"],
+                              capture_output=True, text=True, timeout=600, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         return Diagnostic(f"search index not built: {exc}", severity="warning")
     if proc.returncode != 0:
         said = (proc.stderr or proc.stdout).strip().splitlines()
         reason = said[-1] if said else f"pagefind exited with status {proc.returncode}"
-        if "No module named pagefind" in (proc.stderr or ""):
-            reason = "the 'pagefind[bin]' package is not installed (or set search = false)"
         return Diagnostic(f"search index not built: {reason}", severity="warning")
     return None
