@@ -149,6 +149,9 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
             return
         if event.kind == "building":
             return
+        if event.kind == "waiting":
+            click.echo(event.text + " ...", err=True)
+            return
         progress.done()
         names = list(event.changed)
         changed = (", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "") + ": "
@@ -231,17 +234,21 @@ def new(title: str, kind: str, category: str | None, site: str) -> None:
 @cli.command()
 @click.option("--site", default=".", show_default=True, type=click.Path(file_okay=False), help="The site folder.")
 @click.option("--output", default=None, help="The built site to check (default: output/ in the site).")
-@click.option("--base-url", default=None, help="The base_url the site was built with, if not the settings' one.")
+@click.option("--base-url", default=None,
+              help="The base_url the site was built with (default: what the build recorded).")
 def check(site: str, output: str | None, base_url: str | None) -> None:
     """Check the built site offline: links, anchors, images, scripts, titles, feeds."""
     from nbpress.check import check_site, html_files
+    from nbpress.output.guard import read_marker
 
-    settings = _settings(site, base_url=base_url)
+    settings = _settings(site)
     folder = Path(output).resolve() if output is not None else settings.output_path
     if not folder.is_dir():
         # click.ClickException, not NbpressError: main() adds "build failed ... previous output" to the latter.
         raise click.ClickException(f"no built site at {_shown(folder)}/: run nbpress build first")
-    problems = check_site(folder, settings.base_url)
+    built = read_marker(folder) or {}
+    recorded = built.get("base_url") if isinstance(built.get("base_url"), str) else None
+    problems = check_site(folder, base_url or recorded or settings.base_url)
     _report(problems)
     pages = len(html_files(folder))
     summary = f"checked {pages} page{'s' * (pages != 1)}: {len(problems)} problem{'s' * (len(problems) != 1)}"

@@ -1,8 +1,14 @@
-"""Spread a stage's work over processes (fork: workers inherit what the build holds)."""
+"""Spread a stage's work over processes.
+
+Workers are forked, so they inherit what the build holds without copying it, except in a process
+that runs other threads (`nbpress serve`): forking a process with threads can deadlock the child,
+so there they start from a fork server and are sent what they need.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -24,11 +30,13 @@ def _call(job: tuple[Callable[[Any, Sequence[T]], list[R]], Sequence[T]]) -> lis
 def pmap(func: Callable[[Any, Sequence[T]], list[R]], items: Sequence[T], shared: Any, jobs: int,
          threshold: int = 64) -> list[R]:
     """func(shared, chunk) over chunks of items, in order; in this process when the work is small."""
-    if jobs <= 1 or len(items) < threshold or "fork" not in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if jobs <= 1 or len(items) < threshold or "fork" not in methods:
         return func(shared, items)
     size = -(-len(items) // (jobs * 2))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    context = multiprocessing.get_context("fork")
+    alone = threading.active_count() == 1
+    context = multiprocessing.get_context("fork" if alone or "forkserver" not in methods else "forkserver")
     with context.Pool(jobs, initializer=_init, initargs=(shared,)) as pool:
         results = pool.map(_call, [(func, chunk) for chunk in chunks], chunksize=1)
     return [item for chunk in results for item in chunk]

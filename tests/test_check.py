@@ -77,7 +77,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         sites[name] = root / name
         _write_small_site(sites[name], base_url)
         builds.append(_nbpress("build", "--site", str(sites[name]), "--execute", "off", cwd=root))
-    for name, extra in (("demo", ()), ("demo-url", ("--base-url", DEMO_URL))):
+    for name, extra in (("demo", ()), ("demo-url", ("--base-url", DEMO_URL)), ("demo-repo", ("--base-url", "/repo/"))):
         sites[name] = root / name
         sites[name].mkdir()
         for folder in ("notebooks", "layouts"):
@@ -111,6 +111,14 @@ def test_demo_site_passes(sites: dict[str, Path], name: str, extra: tuple[str, .
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert re.fullmatch(r"checked \d+ pages: 0 problems\n", result.stdout)
+
+
+def test_check_uses_the_base_url_the_site_was_built_with(sites: dict[str, Path]) -> None:
+    """Built with --base-url /repo/ (a GitHub project site), checked with plain `nbpress check`."""
+    result = check(sites["demo-repo"])
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"checked \d+ pages: 0 problems\n", result.stdout)
+    assert check(sites["demo-repo"], "--base-url", "/").returncode == 1  # told otherwise, it is believed
 
 
 def test_check_site_in_process_reads_demo_absolute_urls(sites: dict[str, Path], tmp_path: Path) -> None:

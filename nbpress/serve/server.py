@@ -27,7 +27,7 @@ from nbpress.urls import base_path
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["serving", "building", "built", "failed", "crashed"]
+EventKind = Literal["serving", "building", "waiting", "built", "failed", "crashed"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ServeEvent:
     changed: tuple[str, ...] = ()  # building, built, failed: the files that changed (site-relative)
     result: BuildResult | None = None  # built
     diagnostics: tuple[Diagnostic, ...] = ()  # built (settings warnings), failed
-    text: str = ""  # crashed: the traceback of a bug
+    text: str = ""  # crashed: the traceback of a bug; waiting: for which other build
 
 
 Report = Callable[[ServeEvent], None]
@@ -129,7 +129,8 @@ class _Site:
             # The search index (a Pagefind run, about half a second) is made by the first good build only:
             # an edit must show at once, and a slightly stale index is fine while writing.
             result = build(settings, executor=self.executor, progress=self.progress, strict=self.strict,
-                           search_index=not self.indexed)
+                           search_index=not self.indexed,
+                           waiting=lambda message: self.report(ServeEvent("waiting", text=message)))
         except NbpressError as exc:
             self.settings_warnings = [] if exc.exit_code == EXIT_USAGE else self.settings_warnings
             self.report(ServeEvent("failed", changed=changed, diagnostics=tuple(exc.diagnostics)))
