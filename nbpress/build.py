@@ -40,6 +40,7 @@ class BuildResult:
     seconds: float = 0.0
     warnings: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said once: why everything was rebuilt
+    stale_index: bool = False  # search shards left to index (a build with search_index=False)
     executed: dict[str, float] = field(default_factory=dict)
 
 
@@ -71,6 +72,7 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
         report.stop_on_errors()
         result.warnings = report.warnings
         new = _render_and_write(settings, trees, state, plan, files, layouts, search_index, report, result)
+        result.stale_index = bool(new.stale)
         new.inputs = _inputs_key(settings, sources, assets, layouts, watched, strict)
         new.watched, new.warnings = watched, result.warnings
         new.expires = plan.due.isoformat() if plan.due else None
@@ -119,7 +121,7 @@ def _up_to_date(settings: Settings, state: BuildState, key: str, now: dt.datetim
         return False
     if state.expires is not None and now.isoformat() >= state.expires:
         return False
-    if settings.search and search_index and not state.indexed:
+    if settings.search and search_index and state.stale:
         return False
     return all((settings.output_path / p).exists() for p in state.outputs)
 
@@ -205,9 +207,42 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
 
     A fresh build is the same path with nothing current: no state, no spare tree.
     """
-    from nbpress.output.search import index_manifest, index_site, is_index_file
+    from nbpress.output.search import is_index_file
+
+    data = _render_input(settings, plan, layouts)
+    todo, kept = _stale_routes(plan, state, data)
+    previous_index = {p: d for p, d in state.outputs.items() if is_index_file(p)}
+    spare = state.spare_outputs if state.spare and state.spare == identity(trees.spare / MARKER) else None
+    staging = trees.begin(spare)
+    try:
+        staging.prune([*(r.output for r in plan.routes), *(f.path for f in files), *previous_index])
+        rendered = pmap(_render_chunk, todo, (data, staging), jobs(settings), threshold=200)
+        unchanged = [OutputFile(path, digest=state.outputs[path]) for path in kept]
+        staging.fill([*files, *unchanged], trees.output, state.outputs)
+        outputs = {r.output: r.digest for r in rendered} | {f.path: f.digest for f in [*files, *unchanged]}
+        changed = {r.output for r in rendered if state.outputs.get(r.output) != r.digest}
+        index, shards, stale = _index(settings, staging, trees, plan, state, changed, search_index, report)
+        if report.strict:
+            _check(settings, staging)
+        with staging.writer() as writer:
+            writer.put(MARKER, marker_bytes(settings), "")
+        trees.publish(staging, keep_old=state.live is not None)
+    except BaseException:
+        trees.discard(staging)
+        raise
+    result.rendered, result.written = len(rendered), len(rendered) + len(files)
+    result.warnings = report.warnings
+    routes = {r.output: RouteRecord(r.route, r.reads) for r in rendered} | kept
+    keep = state.live is not None
+    return BuildState(live=identity(trees.output / MARKER), outputs=outputs | index,
+                      spare=state.live if keep else None, spare_outputs=state.outputs if keep else {},
+                      shards=shards, stale=stale, routes=routes)
+
+
+def _render_input(settings: Settings, plan: SitePlan, layouts: dict[str, Path]) -> Any:
+    """What every route may read in this build, and how to render it."""
     from nbpress.site.reads import SiteData
-    from nbpress.site.render import RenderInput, layout_dirs, route_key, settings_digest
+    from nbpress.site.render import RenderInput, layout_dirs, settings_digest
 
     content = "/" + settings.content_dir.strip("/") + "/"
     site = SiteData(
@@ -216,49 +251,59 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
         layouts={name: digest(path.read_bytes()) for name, path in layouts.items()},
         settings=settings_digest(settings),
     )
-    data = RenderInput(settings, layout_dirs(settings), site, digest(*site.layouts.values()),
+    return RenderInput(settings, layout_dirs(settings), site, digest(*site.layouts.values()),
                        Store(settings.site_dir).templates_dir())
+
+
+def _stale_routes(plan: SitePlan, state: BuildState, data: Any) -> tuple[list[Any], dict[str, RouteRecord]]:
+    """The routes to render, and those whose file from the last build is current (they read nothing that changed)."""
+    from nbpress.site.render import route_key
+
     todo, kept = [], {}
     for route in plan.routes:
         record = state.routes.get(route.output)
         if (record and record.route == route_key(route) and route.output in state.outputs
-                and site.current(record.reads)):
+                and data.site.current(record.reads)):
             kept[route.output] = record
         else:
             todo.append(route)
-    index = {p: d for p, d in state.outputs.items() if is_index_file(p)} if settings.search else {}
-    unchanged = [OutputFile(path, digest=state.outputs[path]) for path in kept]
-    spare = state.spare_outputs if state.spare and state.spare == identity(trees.spare / MARKER) else None
-    staging = trees.begin(spare)
-    try:
-        staging.prune([*(r.output for r in plan.routes), *(f.path for f in files), *index])
-        rendered = pmap(_render_chunk, todo, (data, staging), jobs(settings), threshold=200)
-        html_changed = any(r.output.endswith(".html") for r in rendered)
-        indexed = not settings.search or (state.indexed and not html_changed and bool(index))
-        reindex = settings.search and search_index and not indexed
-        kept_index = [] if reindex else [OutputFile(p, digest=d) for p, d in index.items()]
-        staging.fill([*files, *unchanged, *kept_index], trees.output, state.outputs)
-        outputs = {r.output: r.digest for r in rendered} | {f.path: f.digest for f in [*files, *unchanged]}
-        if reindex:
-            problem = index_site(staging.root)
-            report.extend([problem] if problem else [])
-            index, indexed = index_manifest(staging.root), problem is None
-        outputs |= index
-        if report.strict:
-            _check(settings, staging)
-        with staging.writer() as writer:
-            writer.put(MARKER, marker_bytes(settings), "")
-        keep_old = state.live is not None
-        trees.publish(staging, keep_old)
-    except BaseException:
-        trees.discard(staging)
-        raise
-    result.rendered, result.written = len(rendered), len(rendered) + len(files)
-    result.warnings = report.warnings
-    routes = {r.output: RouteRecord(r.route, r.reads) for r in rendered} | kept
-    return BuildState(live=identity(trees.output / MARKER), outputs=outputs,
-                      spare=state.live if keep_old else None, spare_outputs=state.outputs if keep_old else {},
-                      indexed=indexed, routes=routes)
+    return todo, kept
+
+
+def _index(settings: Settings, staging: Staging, trees: Trees, plan: SitePlan, state: BuildState,
+           changed: set[str], search_index: bool,
+           report: Diagnostics) -> tuple[dict[str, str], dict[str, tuple[str, ...]], list[str]]:
+    """The search index in the new tree: shards whose posts changed indexed again (or, without `search_index`,
+    kept as they were and marked stale), the others as the live site has them. Its files, shards, stale shards."""
+    from nbpress.output.search import (
+        SHARDS,
+        index_shards,
+        is_index_file,
+        plan_shards,
+        shard_manifest,
+        shards_file,
+        stale_shards,
+    )
+
+    if not settings.search:
+        return {}, {}, []
+    shards = plan_shards([r.output for r in plan.routes if r.page and r.output.endswith(".html")])
+    todo = stale_shards(shards, state.shards, changed, state.stale)
+    have = {p.split("/")[1] for p in state.outputs if p.count("/") >= 2 and p.startswith("pagefind/")}
+    redo = todo if search_index else todo - have  # a shard that does not exist yet is made at once
+    keep = set(shards) - redo
+    index = {p: d for p, d in state.outputs.items() if p.count("/") >= 2 and p.split("/")[1] in keep}
+    staging.remove(p for p in state.outputs if is_index_file(p) and p not in index)  # old shards, old layouts
+    staging.fill([OutputFile(p, digest=d) for p, d in index.items()], trees.output, state.outputs)
+    if redo:
+        problem = index_shards(staging.root, shards, redo, jobs(settings))
+        report.extend([problem] if problem else [])
+        index |= shard_manifest(staging.root, sorted(redo))
+    listing = shards_file({n: m for n, m in shards.items() if n in keep | redo})
+    with staging.writer() as writer:
+        writer.put(SHARDS, listing, digest(listing))
+    index[SHARDS] = digest(listing)
+    return index, shards, sorted(todo - redo)
 
 
 def _render_chunk(shared: tuple[Any, Staging], chunk: Sequence[Any]) -> list[Any]:

@@ -171,5 +171,5 @@ def test_two_builds_a_second_apart_both_succeed(tmp_path: Path) -> None:
     assert first.returncode == 0, err
     assert second.returncode == 0, second.stderr
     assert "nothing changed" in run(site.root, "build").stdout
-    assert (site.output / "pagefind" / "pagefind-entry.json").is_file()
+    assert (site.output / "pagefind" / "0" / "pagefind-entry.json").is_file()
     assert leftovers(site) == []

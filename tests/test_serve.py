@@ -365,6 +365,6 @@ def test_a_notebook_whose_code_changed_is_run_again_through_the_cache(site: Site
     edit(notebook, "# %% [markdown]\n# # Sums\n# Of two numbers.\n\n# %%\nprint(6 * 8)\n")
     assert server.wait_build(build + 1)["ok"] is True
     page = server.page("posts/nb/")
-    assert "Of two numbers." in page and "48" in page
+    assert "Of two numbers." in page and "48" in page, server.output
     runs = [line for line in server.output if line.startswith("notebooks: executed 1,")]
     assert len(runs) == 2, server.output  # the first build and the new code; new prose alone runs nothing

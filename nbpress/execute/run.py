@@ -98,8 +98,10 @@ def _entry(executed: dict[str, Any], kernel: str, language: str, seconds: float)
             "cells": cells, "metadata": meta}
 
 
-def _provenance(status: str, entry: dict[str, Any]) -> dict[str, Any]:
-    return {"status": status, "when": entry["executed"], "kernel": entry["kernel"], "language": entry["language"]}
+def _provenance(entry: dict[str, Any]) -> dict[str, Any]:
+    """How a page's outputs were made: the same whether they were made now or come from the cache, so that
+    a build that takes them from the cache gives the page a fresh build gives."""
+    return {"status": "executed", "when": entry["executed"], "kernel": entry["kernel"], "language": entry["language"]}
 
 
 def execute(pages: list[Page], settings: Settings, executor: Executor | None = None,
@@ -135,7 +137,7 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
             report.cached += 1
             progress(page.source, "cached", 0.0)
             by_source[page.source] = dataclasses.replace(
-                page, notebook=applied, provenance=_provenance("cached", entry),
+                page, notebook=applied, provenance=_provenance(entry),
                 digest=digest(page.digest, key, entry["executed"]))
             continue
         timeout = float(page.execute.get("timeout", settings.timeout))
@@ -155,7 +157,7 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
             page = by_source[job.source]
             applied = _apply(page.notebook or {}, entry)
             by_source[job.source] = dataclasses.replace(
-                page, notebook=applied, provenance=_provenance("executed", entry),
+                page, notebook=applied, provenance=_provenance(entry),
                 digest=digest(page.digest, keys[job.source], entry["executed"]))
     report.seconds = time.perf_counter() - started
     report.watched = sorted(set(report.watched))

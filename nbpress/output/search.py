@@ -1,16 +1,35 @@
-"""Stage: a full-text search index of the built site (Pagefind), so search needs no server."""
+"""Stage: a full-text search index of the posts (Pagefind), so search needs no server.
+
+The posts are indexed as a few shards, each a Pagefind bundle of about SHARD_SIZE posts at
+pagefind/<n>/, which the search page merges in the browser (Pagefind's `mergeIndex`, made for
+searching several sites at once). Which shard a post is in depends only on its URL and the number
+of posts, so an incremental build and a fresh one make the same shards; a change re-indexes only
+the shards whose posts changed, and a cold build indexes them in parallel. Only posts are indexed
+(not the home, category, tag and archive pages that repeat them), so a query finds each post once.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from nbpress.errors import Diagnostic
 from nbpress.hashing import digest
 
 FOLDER = "pagefind"
+SHARDS = f"{FOLDER}/shards.json"  # the shard names, read by the search page
+SHARD_SIZE = 100  # posts per shard: one changed post re-indexes about this many
+# What the browser needs from a merged shard; the first shard also carries the script, the
+# WebAssembly and the UI that search with all of them.
+_MERGED_FILES = ("pagefind-entry.json",)
+_MERGED_DIRS = ("index", "fragment", "filter")
 
 
 def is_index_file(path: str) -> bool:
@@ -18,14 +37,37 @@ def is_index_file(path: str) -> bool:
     return path.startswith(FOLDER + "/")
 
 
-def index_manifest(root: Path) -> dict[str, str]:
-    """The index's files under root and the digest of each (what the build state records)."""
-    folder = root / FOLDER
+def plan_shards(posts: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The posts (their files under output/) of each shard, by shard name."""
+    count = max(1, -(-len(posts) // SHARD_SIZE))
+    shards: dict[str, list[str]] = {str(n): [] for n in range(count)} if posts else {}
+    for post in posts:
+        n = int.from_bytes(hashlib.blake2b(post.encode(), digest_size=4).digest(), "big") % count
+        shards[str(n)].append(post)
+    return {name: tuple(sorted(members)) for name, members in shards.items()}
+
+
+def stale_shards(shards: Mapping[str, tuple[str, ...]], before: Mapping[str, tuple[str, ...]],
+                 changed: set[str], stale: Sequence[str]) -> set[str]:
+    """The shards to index again: new ones, ones whose posts changed, and ones left stale by an earlier build."""
+    return {name for name, members in shards.items()
+            if before.get(name) != members or name in stale or any(m in changed for m in members)}
+
+
+def shard_manifest(root: Path, names: Sequence[str]) -> dict[str, str]:
+    """The files of these shards under root, and the digest of each (what the build state records)."""
     found = {}
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
-        if path.is_file():
-            found[path.relative_to(root).as_posix()] = digest(path.read_bytes())
+    for name in names:
+        folder = root / FOLDER / name
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            if path.is_file():
+                found[path.relative_to(root).as_posix()] = digest(path.read_bytes())
     return found
+
+
+def shards_file(shards: Mapping[str, tuple[str, ...]]) -> bytes:
+    """pagefind/shards.json: which bundles the search page merges (the first one first)."""
+    return (json.dumps({"shards": sorted(shards, key=int)}) + "\n").encode()
 
 
 def _pagefind() -> list[str] | None:
@@ -39,22 +81,63 @@ def _pagefind() -> list[str] | None:
     return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
 
 
-def index_site(root: Path) -> Diagnostic | None:
-    """Index the HTML under root into root/pagefind (replacing any older index); a problem, or None."""
-    old = root / FOLDER
-    if old.exists():
-        shutil.rmtree(old)
+def index_shards(root: Path, shards: Mapping[str, tuple[str, ...]], names: set[str], jobs: int) -> Diagnostic | None:
+    """Index the posts of the named shards (files under root) into root/pagefind/<name>/; a problem, or None."""
     command = _pagefind()
     if command is None:
         return Diagnostic("search index not built: the 'pagefind[bin]' package is not installed "
                           "(or set search = false)", severity="warning")
+    todo = sorted(names, key=int)
+    running: list[tuple[str, Path, subprocess.Popen[str]]] = []
+    problem = None
     try:
-        proc = subprocess.run([*command, "--site", str(root), "--output-subdir", FOLDER, "--silent"],
-                              capture_output=True, text=True, timeout=600, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return Diagnostic(f"search index not built: {exc}", severity="warning")
-    if proc.returncode != 0:
-        said = (proc.stderr or proc.stdout).strip().splitlines()
-        reason = said[-1] if said else f"pagefind exited with status {proc.returncode}"
-        return Diagnostic(f"search index not built: {reason}", severity="warning")
-    return None
+        while todo or running:
+            while todo and len(running) < max(1, jobs):
+                name = todo.pop(0)
+                source, bundle = _shard_source(root, name, shards[name]), root / FOLDER / name
+                shutil.rmtree(bundle, ignore_errors=True)  # shared with the live site: never written into
+                proc = subprocess.Popen([*command, "--site", str(source), "--output-path", str(bundle), "--silent"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                running.append((name, source, proc))
+            name, source, proc = running.pop(0)
+            said, _ = proc.communicate(timeout=600)
+            shutil.rmtree(source, ignore_errors=True)
+            if proc.returncode != 0:
+                lines = said.strip().splitlines()
+                problem = problem or Diagnostic("search index not built: " + (
+                    lines[-1] if lines else f"pagefind exited with status {proc.returncode}"), severity="warning")
+            elif name != "0":
+                _keep_merged_files(root / FOLDER / name)
+    finally:
+        for _, source, proc in running:
+            proc.kill()
+            proc.wait()
+            shutil.rmtree(source, ignore_errors=True)
+    return problem
+
+
+def _shard_source(root: Path, name: str, members: Sequence[str]) -> Path:
+    """A folder holding just this shard's posts, at their paths (hard links), for Pagefind to read."""
+    source = root.parent / f"{root.name}.index-{name}"
+    shutil.rmtree(source, ignore_errors=True)
+    for member in members:
+        target = source / member
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(root / member, target)
+        except OSError:
+            shutil.copyfile(root / member, target)
+    source.mkdir(parents=True, exist_ok=True)
+    return source
+
+
+def _keep_merged_files(bundle: Path) -> None:
+    for entry in bundle.iterdir():
+        keep = (entry.is_dir() and entry.name in _MERGED_DIRS) or entry.name in _MERGED_FILES or (
+            entry.name.startswith("pagefind.") and entry.name.endswith(".pf_meta"))
+        if not keep:
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()

@@ -102,9 +102,13 @@ class Staging:
 
     def prune(self, wanted: Iterable[str]) -> None:
         """Remove every file the new site does not have, and folders left empty."""
-        keep = set(wanted)
+        self.remove(set(self.base) - set(wanted))
+
+    def remove(self, paths: Iterable[str]) -> None:
+        """Remove these files if the tree has them, and folders left empty."""
         folders: set[Path] = set()
-        for path in sorted(set(self.base) - keep):
+        for path in sorted(paths):
+            self.base.pop(path, None)
             with contextlib.suppress(FileNotFoundError):
                 (self.root / path).unlink()
             folders.add((self.root / path).parent)
@@ -157,7 +161,10 @@ class Trees:
         if spare is not None and self.spare.is_dir():
             staging.rmdir()
             os.replace(self.spare, staging)
-            return Staging(staging, dict(spare))
+            strays = [path for path in tree_files(staging) if path not in spare]  # put into output/ by hand
+            taken = Staging(staging, dict(spare))
+            taken.remove(strays)
+            return taken
         shutil.rmtree(self.spare, ignore_errors=True)  # its files are not known: useless
         return Staging(staging, {})
 

@@ -65,7 +65,6 @@ class _Site:
         self.extra: tuple[str, ...] = self._depends()
         self.settings_warnings: list[Diagnostic] | None = None
         self.http: Server | None = None
-        self.indexed = False  # a good build has made the search index
 
     def report(self, event: ServeEvent) -> None:
         """Tell the caller; a failure to print must not stop the builder."""
@@ -115,10 +114,17 @@ class _Site:
                 if self.stop.is_set():
                     return
                 changed, self.pending, self.due = self.pending, set(), False
-            self.build_once(tuple(sorted(changed)))
+            stale = self.build_once(tuple(sorted(changed)))
+            with self.wake:
+                idle = not self.due
+            if stale and idle:  # the page has reloaded: now the search index catches up
+                self.index()
 
-    def build_once(self, changed: tuple[str, ...]) -> None:
-        """One build: the settings re-read, the site built, the outcome told to the browser and the terminal."""
+    def build_once(self, changed: tuple[str, ...]) -> bool:
+        """One build: the settings re-read, the site built, the outcome told to the browser and the terminal.
+
+        The search index is left for later (`index`): an edit must show at once. Whether it is stale.
+        """
         self.report(ServeEvent("building", changed=changed))
         try:
             settings, warnings = load_settings(self.settings.site_dir, self.overrides)
@@ -126,25 +132,36 @@ class _Site:
             # Warnings are told when they change; those of the settings passed in, the caller has told.
             fresh_warnings = [] if self.settings_warnings in (None, warnings) else warnings
             self.settings_warnings = warnings
-            # The search index (a Pagefind run, about half a second) is made by the first good build only:
-            # an edit must show at once, and a slightly stale index is fine while writing.
             result = build(settings, executor=self.executor, progress=self.progress, strict=self.strict,
-                           search_index=not self.indexed,
+                           search_index=False,
                            waiting=lambda message: self.report(ServeEvent("waiting", text=message)))
         except NbpressError as exc:
             self.settings_warnings = [] if exc.exit_code == EXIT_USAGE else self.settings_warnings
             self.report(ServeEvent("failed", changed=changed, diagnostics=tuple(exc.diagnostics)))
             self._publish(False, list(exc.diagnostics))
-            return
+            return False
         except Exception as exc:  # a bug in nbpress: say so, keep serving the last good site
             self.report(ServeEvent("crashed", changed=changed, text=traceback.format_exc()))
             self._publish(False, [Diagnostic(f"nbpress failed with a bug: {type(exc).__name__}: {exc} "
                                              "(the traceback is in the terminal)")])
-            return
-        self.indexed = True
+            return False
         self.extra = self._depends()
         self.report(ServeEvent("built", changed=changed, result=result, diagnostics=tuple(fresh_warnings)))
         self._publish(True, [], changed_site=not (result.unchanged or result.written == 0))
+        return result.stale_index
+
+    def index(self) -> None:
+        """Bring the search index up to date: the shards whose posts changed (no page changes, so no reload)."""
+        try:
+            result = build(self.settings, executor=self.executor, progress=self.progress, strict=self.strict,
+                           waiting=lambda message: self.report(ServeEvent("waiting", text=message)))
+        except NbpressError:
+            return  # the sources changed under it and are broken: the next build says so
+        except Exception:
+            self.report(ServeEvent("crashed", text=traceback.format_exc()))
+            return
+        if result.rendered:  # a save since the last build, built here: the tabs must see it
+            self._publish(True, [], changed_site=True)
 
     def _publish(self, ok: bool, errors: list[Diagnostic], changed_site: bool = False) -> None:
         """Tell every open tab: a good build that changed something (or ended an error) reloads them."""

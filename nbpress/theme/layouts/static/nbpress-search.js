@@ -1,6 +1,34 @@
-// The search page: Pagefind's UI over the index built with the site; ?q= from the header box.
+// The search page: Pagefind's UI over the site's index, whose shards (pagefind/<n>/, listed in
+// pagefind/shards.json) are merged in the browser; ?q= comes from the header's search box.
 (function () {
-  var ui = new window.PagefindUI({ element: "#search", showSubResults: true, showImages: false, resetStyles: false });
-  var query = new URLSearchParams(window.location.search).get("q");
-  if (query) ui.triggerSearch(query);
+  var box = document.getElementById("search");
+  var listing = new URL(box.getAttribute("data-shards"), window.location.href);
+  var bundles = listing.pathname.replace(/shards\.json$/, "");
+  var site = bundles.replace(/pagefind\/$/, "");  // result URLs are site paths: "/repo/posts/x/"
+
+  function cover(result) {  // the post's cover, not the first image after its title (the author's picture)
+    var src = result.meta.cover;
+    delete result.meta.cover;
+    delete result.meta.image;
+    if (src) result.meta.image = new URL(src, window.location.origin + result.url).pathname;
+    return result;
+  }
+
+  fetch(listing.href, { cache: "no-cache" })
+    .then(function (response) { return response.json(); })
+    .then(function (index) {
+      var names = index.shards || [];
+      if (!names.length) {
+        box.textContent = "There is nothing to search yet.";
+        return;
+      }
+      var ui = new window.PagefindUI({
+        element: "#search", bundlePath: bundles + names[0] + "/", baseUrl: site,
+        mergeIndex: names.slice(1).map(function (name) { return { bundlePath: bundles + name + "/", baseUrl: site }; }),
+        showSubResults: true, showImages: true, resetStyles: false, processResult: cover
+      });
+      var query = new URLSearchParams(window.location.search).get("q");
+      if (query) ui.triggerSearch(query);
+    })
+    .catch(function () { box.textContent = "The search index could not be loaded."; });
 })();
