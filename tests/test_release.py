@@ -141,14 +141,15 @@ class Venv:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.bin = root / "venv" / ("Scripts" if os.name == "nt" else "bin")
+        self.bin = root / "venv" / "bin"
         self.python = self.bin / "python"
-        self.env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+        inherited = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "JUPYTER_PATH")
+        self.env = {k: v for k, v in os.environ.items() if k not in inherited}
         self.env.update(PATH=f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}", VIRTUAL_ENV=str(root / "venv"),
                         NO_COLOR="1", PYTHONIOENCODING="utf-8", PIP_DISABLE_PIP_VERSION_CHECK="1",
                         # kernels from this environment only, whatever the machine has in ~/.local
                         JUPYTER_PLATFORM_DIRS="1", JUPYTER_DATA_DIR=str(root / "jupyter"),
-                        JUPYTER_CONFIG_DIR=str(root / "jupyter-config"), JUPYTER_PATH="")
+                        JUPYTER_CONFIG_DIR=str(root / "jupyter-config"))
 
     def nbpress(self, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
         return run([self.bin / "nbpress", *args], cwd=cwd, env=self.env, timeout=180)
@@ -217,7 +218,8 @@ def test_the_installed_wheel_makes_builds_checks_and_serves_a_site(venv: Venv) -
     built = venv.nbpress("build", cwd=site)
     assert "built 5 pages" in built.stdout and "executed 1" in built.stdout, built.stdout + built.stderr
     out = site / "output"
-    assert "42" in (out / "posts/counting/index.html").read_text(encoding="utf-8")  # run by the venv's kernel
+    counted = (out / "posts/counting/index.html").read_text(encoding="utf-8")
+    assert '<pre class="output-stream stdout">42' in counted  # run by this environment's kernel
     assert (out / "static/vendor/katex/katex.min.js").is_file()  # vendored scripts, from the wheel
     assert list((out / "static/vendor/widgets").glob("*.js"))
     assert (out / "pagefind/pagefind.js").is_file()  # the Pagefind binary, a dependency
