@@ -187,16 +187,26 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
     click.echo("stopped")
 
 
+_PUBLISH = {
+    "github": "To publish it, push it to GitHub and choose Settings > Pages > Source: GitHub Actions.",
+    "gitlab": "To publish it, push it to GitLab: .gitlab-ci.yml builds it and GitLab Pages serves it.",
+    "none": "To publish it, copy output/ to any web server (nbpress build --base-url /path/ for a sub-folder).",
+}
+
+
 @cli.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Also write into a folder that has files (existing files are kept).")
-def init(folder: str, force: bool) -> None:
-    """Make a new site in FOLDER: settings, a post, a notebook and a GitHub Pages workflow."""
+@click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="github", show_default=True,
+              help="The workflow that publishes the site: GitHub Pages, GitLab Pages, or none.")
+def init(folder: str, force: bool, ci: str) -> None:
+    """Make a new site in FOLDER: settings, a post, a notebook and a workflow that publishes it."""
     import shlex
+    from typing import cast
 
-    from nbpress.scaffold import init_site
+    from nbpress.scaffold import CiKind, init_site, is_release, requirement
 
-    written = init_site(folder, force=force)
+    written = init_site(folder, force=force, ci=cast("CiKind", ci))
     root = Path(folder)
     for item in written:
         click.echo(f"{item.status:>8} {_shown(root / item.path)}")
@@ -211,7 +221,11 @@ def init(folder: str, force: bool) -> None:
     click.echo(f"\nA new nbpress site in {where}. Next:")
     for command, what in steps:
         click.echo(f"  {command:<{width}}   {what}")
-    click.echo("To publish it, push it to GitHub and choose Settings > Pages > Source: GitHub Actions.")
+    click.echo(_PUBLISH[ci])
+    if ci != "none" and not is_release(__version__):
+        click.secho(f"warning: nbpress {__version__} is a development version that no package index has; "
+                    f"the workflow installs {requirement()}: pin a released version before you push",
+                    fg="yellow", err=True)
 
 
 @cli.command()

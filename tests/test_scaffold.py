@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -17,8 +18,9 @@ import nbformat
 import pytest
 import yaml
 
+from nbpress import __version__
 from nbpress.cli import cli
-from nbpress.scaffold import SCAFFOLD_DIR, template_files
+from nbpress.scaffold import CI_DIR, SCAFFOLD_DIR, template_files
 from nbpress.sources.front_matter import split
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,6 +34,7 @@ SITE_FILES = [
     "notebooks/posts/first-notebook.py",
     "notebooks/posts/welcome.md",
 ]
+NO_CI_FILES = [rel for rel in SITE_FILES if not rel.startswith(".github/")]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -215,9 +218,13 @@ def test_init_refuses_a_file(tmp_path: Path) -> None:
 
 def test_template_has_no_dotfiles() -> None:
     """package-data globs skip dotfiles: the template spells them dot-x."""
-    for path in SCAFFOLD_DIR.rglob("*"):
+    for path in [*SCAFFOLD_DIR.rglob("*"), *CI_DIR.rglob("*")]:
         assert not path.name.startswith("."), path
-    assert sorted(rel for rel, _ in template_files()) == sorted(set(SITE_FILES) - {"notebooks/posts/first-notebook.py"})
+    written = set(SITE_FILES) - {"notebooks/posts/first-notebook.py"}
+    assert [rel for rel, _ in template_files()] == sorted(written)
+    assert [rel for rel, _ in template_files("gitlab")] == sorted({*written - {".github/workflows/publish.yml"},
+                                                                    ".gitlab-ci.yml"})
+    assert [rel for rel, _ in template_files("none")] == sorted(written - {".github/workflows/publish.yml"})
 
 
 # --- new -------------------------------------------------------------------------------------
@@ -295,7 +302,43 @@ def test_new_with_site_option_outside_a_site(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
-# --- GitHub Pages ----------------------------------------------------------------------------
+# --- publishing: GitHub Pages, GitLab Pages, the composite action ---------------------------------
+
+
+def installed_version() -> str:
+    """What `nbpress --version` says, as a user reads it."""
+    return ok(run("--version", cwd=REPO)).stdout.split()[-1]
+
+
+def pins(text: str) -> list[str]:
+    return re.findall(r'"nbpress==([^"]+)"', text)
+
+
+def bash(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """A workflow's `run:` script as the runner runs it (bash -e), with this nbpress first on PATH."""
+    full = dict(os.environ, NO_COLOR="1", **env)
+    full["PATH"] = f"{env.get('PATH', Path(sys.executable).parent)}{os.pathsep}{os.environ.get('PATH', '')}"
+    result = subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=full, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def pip_recorder(folder: Path) -> Path:
+    """A `python` that records its arguments instead of running pip: what an install step asks pip for."""
+    folder.mkdir()
+    shim = folder / "python"
+    shim.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    return folder
+
+
+def step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    """A step by its `uses` (without @version), id or name."""
+    for candidate in job["steps"]:
+        if name in (candidate.get("uses", "").split("@")[0], candidate.get("id"), candidate.get("name")):
+            return dict(candidate)
+    raise AssertionError(f"no step {name}")
 
 
 def test_publish_workflow(site: Path) -> None:
@@ -306,48 +349,208 @@ def test_publish_workflow(site: Path) -> None:
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
-    uses = [step.get("uses") for step in build["steps"] if "uses" in step]
-    assert uses == ["actions/checkout@v4", "actions/setup-python@v5", "actions/configure-pages@v5",
-                    "actions/cache@v4", "actions/upload-pages-artifact@v3"]
-    steps = {step.get("uses", step.get("name")): step for step in build["steps"]}
-    assert steps["actions/configure-pages@v5"]["id"] == "pages"
-    assert steps["actions/upload-pages-artifact@v3"]["with"]["path"] == "output"
-    cache = steps["actions/cache@v4"]["with"]
+    uses = [s["uses"] for s in build["steps"] if "uses" in s]
+    assert uses == ["actions/checkout@v7", "actions/setup-python@v7", "actions/configure-pages@v5",
+                    "actions/cache@v5", "actions/upload-pages-artifact@v5"]
+    assert step(build, "actions/checkout")["with"] == {"fetch-depth": 0}  # post dates come from the history
+    python = step(build, "actions/setup-python")["with"]
+    assert python["cache"] == "pip"
+    assert python["cache-dependency-path"].split() == [".github/workflows/publish.yml", "requirements.txt"]
+    assert step(build, "actions/configure-pages")["id"] == "pages"
+    assert step(build, "actions/upload-pages-artifact")["with"]["path"] == "output"
+    cache = step(build, "actions/cache")["with"]
     assert cache["path"] == ".nbpress/cache" and "hashFiles('notebooks/**'" in cache["key"]
     assert "requirements.txt" in cache["key"] and cache["restore-keys"].strip() == "nbpress-"
-    script = "\n".join(step.get("run", "") for step in build["steps"])
-    assert "pip install nbpress" in script and "requirements.txt" in script
-    assert 'nbpress build --base-url "${{ steps.pages.outputs.base_url }}/"' in script
+    text = path.read_text(encoding="utf-8")
+    assert pins(text) == [installed_version()] * 2 and "pip install nbpress\n" not in text
+    for each in build["steps"]:  # expressions reach scripts through env: a value can never run as code
+        assert "${{" not in each.get("run", "")
+    assert step(build, "Build")["env"] == {"BASE_PATH": "${{ steps.pages.outputs.base_path }}",
+                                           "SITE_URL": "${{ steps.pages.outputs.base_url }}"}
     assert deploy["needs"] == "build"
     assert deploy["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
-    assert deploy["steps"] == [{"id": "deployment", "uses": "actions/deploy-pages@v4"}]
+    assert deploy["steps"] == [{"id": "deployment", "uses": "actions/deploy-pages@v5"}]
+
+
+@pytest.mark.parametrize("requirements", [None, "pandas>=2\n"])
+def test_publish_workflow_installs_the_pinned_nbpress(site: Path, tmp_path: Path, requirements: str | None) -> None:
+    """The install step asks pip for the pin, and the site's requirements in the same call (one resolve)."""
+    if requirements is not None:
+        (site / "requirements.txt").write_text(requirements, encoding="utf-8")
+    install = step(load_yaml(site / ".github/workflows/publish.yml")["jobs"]["build"],
+                   "Install nbpress and the site's requirements")
+    record = tmp_path / "pip-args"
+    bash(install["run"], site, PATH=str(pip_recorder(tmp_path / "bin")), RECORD=str(record))
+    extra = ["-r", "requirements.txt"] if requirements else []
+    assert record.read_text(encoding="utf-8").split("\n")[:-1] == ["-m", "pip", "install",
+                                                                   f"nbpress=={installed_version()}", *extra]
+
+
+# configure-pages' outputs: base_path is "" for a user site or a custom domain, "/REPO" for a project site.
+PAGES = [("", "https://octocat.github.io", "/"), ("/REPO", "https://octocat.github.io/REPO", "/REPO/"),
+         ("", "https://www.example.com", "/")]
+
+
+@pytest.mark.parametrize(("base_path", "base_url", "prefix"), PAGES)
+def test_publish_workflow_builds_user_and_project_sites(site: Path, base_path: str, base_url: str,
+                                                        prefix: str) -> None:
+    """The Build step with configure-pages' outputs: links under the site's path, its address in feeds."""
+    build = step(load_yaml(site / ".github/workflows/publish.yml")["jobs"]["build"], "Build")
+    ok(run("new", "A second post", cwd=site))
+    bash(build["run"], site, BASE_PATH=base_path, SITE_URL=base_url)
+    out = site / "output"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{prefix}posts/welcome/"' in index and f'href="{prefix}posts/a-second-post/"' in index
+    if prefix != "/":
+        assert 'href="/posts/' not in index
+    post = (out / "posts/welcome/index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{base_url}/posts/welcome/">' in post
+    assert f'content="{base_url}/posts/welcome/"' in post  # og:url
+    assert f"<loc>{base_url}/posts/welcome/</loc>" in (out / "sitemap.xml").read_text(encoding="utf-8")
+    assert f'href="{base_url}/posts/welcome/"' in (out / "feed.xml").read_text(encoding="utf-8")
+    assert "0 problems" in ok(run("check", "--base-url", prefix, cwd=site)).stdout
+
+
+def test_init_for_gitlab_pages(tmp_path: Path) -> None:
+    result = ok(run("init", "blog", "--ci", "gitlab", cwd=tmp_path))
+    site = tmp_path / "blog"
+    assert files(site) == sorted([*NO_CI_FILES, ".gitlab-ci.yml"])
+    assert "GitLab" in result.stdout and "GitHub" not in result.stdout
+    path = site / ".gitlab-ci.yml"
+    pipeline = load_yaml(path)
+    validate(pipeline, vendored_schema("gitlab-ci.json"))
+    job = pipeline["pages"]  # the job GitLab Pages publishes from, with its public/ artifact
+    assert job["artifacts"] == {"paths": ["public"]}
+    assert job["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
+    assert job["variables"]["GIT_DEPTH"] == 0  # post dates come from the history
+    assert set(job["cache"]["paths"]) == {".cache/pip", ".nbpress/cache"}
+    assert job["image"].startswith("python:3") and "slim" not in job["image"]  # git is in the image
+    assert pins(path.read_text(encoding="utf-8")) == [installed_version()] * 2
+
+    install, build = job["script"]
+    record = tmp_path / "pip-args"
+    bash(install, site, PATH=str(pip_recorder(tmp_path / "bin")), RECORD=str(record))
+    assert record.read_text(encoding="utf-8").split() == ["-m", "pip", "install", f"nbpress=={installed_version()}"]
+    bash(build, site, CI_PAGES_URL="https://octocat.gitlab.io/blog")
+    index = (site / "public/index.html").read_text(encoding="utf-8")
+    assert 'href="/blog/posts/welcome/"' in index and 'href="/posts/' not in index
+    post = (site / "public/posts/welcome/index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://octocat.gitlab.io/blog/posts/welcome/">' in post
+    check = ok(run("check", "--output", "public", "--base-url", "/blog/", cwd=site))
+    assert "0 problems" in check.stdout
+
+
+def test_init_without_ci(tmp_path: Path) -> None:
+    result = ok(run("init", "blog", "--ci", "none", cwd=tmp_path))
+    assert files(tmp_path / "blog") == NO_CI_FILES
+    assert "any web server" in result.stdout
+    assert run("init", "other", "--ci", "jenkins", cwd=tmp_path).returncode == 2
+    assert not (tmp_path / "other").exists()
+
+
+def test_ci_choices_are_the_templates() -> None:
+    from nbpress.scaffold import CI_DIR, CI_KINDS
+
+    choice = next(p for p in cli.commands["init"].params if p.name == "ci")
+    assert tuple(choice.type.choices) == CI_KINDS  # type: ignore[attr-defined]
+    assert sorted(p.name for p in CI_DIR.iterdir() if p.is_dir() and p.name != "__pycache__") == sorted(
+        kind for kind in CI_KINDS if kind != "none")
+
+
+@pytest.mark.parametrize(("before", "after", "status"), [
+    ("pandas>=2\nmatplotlib", f"pandas>=2\nmatplotlib\nnbpress=={__version__}\n", "added to"),
+    ("", f"nbpress=={__version__}\n", "added to"),
+    ("NBPress[demo]>=0.1  # ours\npandas\n", "NBPress[demo]>=0.1  # ours\npandas\n", "kept"),
+    ("nbpress @ git+https://example.org/nbpress.git\n", "nbpress @ git+https://example.org/nbpress.git\n", "kept"),
+    ("nbpress-extras==1\n", f"nbpress-extras==1\nnbpress=={__version__}\n", "added to"),
+])
+def test_init_pins_nbpress_in_the_sites_requirements(tmp_path: Path, before: str, after: str, status: str) -> None:
+    """A requirements.txt already there gets the same pin as the workflow, unless it names nbpress itself."""
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    (folder / "requirements.txt").write_text(before, encoding="utf-8")
+    result = ok(run("init", "existing", "--force", cwd=tmp_path))
+    assert f"{status} existing/requirements.txt" in result.stdout
+    assert (folder / "requirements.txt").read_text(encoding="utf-8") == after
+
+
+def test_init_warns_that_a_development_version_is_not_released(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from nbpress import scaffold
+
+    assert scaffold.is_release("0.1.0") and scaffold.is_release("1.2.0rc1")
+    assert not scaffold.is_release("0.2.0.dev0") and not scaffold.is_release("0.1.0+g1234")
+    monkeypatch.setattr("nbpress.cli.__version__", "0.2.0.dev3")
+    monkeypatch.setattr("nbpress.scaffold.__version__", "0.2.0.dev3")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["init", "blog"])
+    assert result.exit_code == 0, result.output
+    assert "development version" in result.output and "nbpress==0.2.0.dev3" in result.output
+    assert pins((tmp_path / "blog/.github/workflows/publish.yml").read_text(encoding="utf-8")) == ["0.2.0.dev3"] * 2
 
 
 def test_composite_action() -> None:
+    text = (REPO / "action.yml").read_text(encoding="utf-8")
     action = load_yaml(REPO / "action.yml")
     validate(action, vendored_schema("github-actions.json"))
     assert action["runs"]["using"] == "composite"
     defaults = {name: spec.get("default") for name, spec in action["inputs"].items()}
-    assert defaults == {"site": ".", "python-version": "3.12", "requirements": "", "base-url": "", "execute": "auto"}
+    assert defaults == {"site": ".", "python-version": "3.12", "requirements": "", "base-url": "", "site-url": "",
+                        "execute": ""}
+    assert set(re.findall(r"\$\{\{ inputs\.([\w-]+) \}\}", text)) == set(defaults)  # each input is used
     assert "output" in action["outputs"]
     steps = action["runs"]["steps"]
-    assert steps[0]["uses"] == "actions/setup-python@v5"
-    script = "\n".join(step.get("run", "") for step in steps)
-    assert 'pip install "${{ github.action_path }}"' in script
-    assert "nbpress build" in script and "--execute" in script and "--base-url" in script
-    assert "GITHUB_OUTPUT" in script
+    assert steps[0]["uses"] == "actions/setup-python@v7"
+    assert steps[0]["with"] == {"python-version": "${{ inputs.python-version }}"}
+    for each in steps:  # inputs reach scripts through env: a value can never run as code
+        assert "${{" not in each.get("run", "")
 
 
-def test_composite_action_build_step_runs(site: Path, tmp_path: Path) -> None:
-    """The action's build script, in bash, as the runner runs it (with its inputs in env)."""
-    step = next(s for s in load_yaml(REPO / "action.yml")["runs"]["steps"] if s.get("id") == "build")
+def test_composite_action_installs_itself_and_the_requirements(tmp_path: Path) -> None:
+    install = step(load_yaml(REPO / "action.yml")["runs"], "Install nbpress")
+    record = tmp_path / "pip-args"
+    shim = pip_recorder(tmp_path / "bin")
+    for requirements, extra in (("", []), ("-r requirements.txt", ["-r", "requirements.txt"]),
+                                ("matplotlib pandas>=2", ["matplotlib", "pandas>=2"])):
+        bash(install["run"], tmp_path, PATH=str(shim), RECORD=str(record), REQUIREMENTS=requirements,
+             GITHUB_ACTION_PATH="/home/runner/work/_actions/OWNER/nbpress/v1.0.0")
+        assert record.read_text(encoding="utf-8").split("\n")[:-1] == [
+            "-m", "pip", "install", "/home/runner/work/_actions/OWNER/nbpress/v1.0.0", *extra]
+
+
+@pytest.mark.parametrize(("inputs", "prefix", "address", "executed"), [
+    ({}, "/", "", False),
+    ({"BASE_URL": "/REPO/", "SITE_URL": "https://octocat.github.io/REPO/"}, "/REPO/", "https://octocat.github.io/REPO/",
+     False),
+    ({"EXECUTE": "force"}, "/", "", True),
+])
+def test_composite_action_build_step_runs(tmp_path: Path, inputs: dict[str, str], prefix: str, address: str,
+                                          executed: bool) -> None:
+    """The action's build script, in bash, as the runner runs it (with its inputs in env); site is a sub-folder."""
+    ok(run("init", "docs/blog", cwd=tmp_path))
+    site = tmp_path / "docs/blog"
+    (site / "nbpress.toml").write_text((site / "nbpress.toml").read_text(encoding="utf-8") + 'execute = "off"\n',
+                                       encoding="utf-8")
+    build = step(load_yaml(REPO / "action.yml")["runs"], "build")
     github_output = tmp_path / "github-output"
-    env = dict(os.environ, SITE=str(site), BASE_URL="/REPO/", EXECUTE="auto", GITHUB_OUTPUT=str(github_output),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = subprocess.run(["bash", "-e", "-c", step["run"]], capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    env = {"SITE": "docs/blog", "BASE_URL": "", "SITE_URL": "", "EXECUTE": "", **inputs}
+    result = bash(build["run"], tmp_path, GITHUB_OUTPUT=str(github_output), **env)
     assert github_output.read_text(encoding="utf-8").strip() == f"output={(site / 'output').resolve()}"
-    assert 'href="/REPO/posts/welcome/"' in (site / "output/index.html").read_text(encoding="utf-8")
+    assert f'href="{prefix}posts/welcome/"' in (site / "output/index.html").read_text(encoding="utf-8")
+    post = (site / "output/posts/welcome/index.html").read_text(encoding="utf-8")
+    assert ('<link rel="canonical" href="https://octocat.github.io/REPO/posts/welcome/">' in post) == bool(address)
+    assert ("executed 1" in result.stdout) == executed  # execute = "off" holds unless the input says otherwise
+
+
+def test_readme_and_action_name_this_release() -> None:
+    """`uses: OWNER/nbpress@vX.Y.Z` and `nbpress==X.Y.Z` wherever they are shown, X.Y.Z the version this checkout is."""
+    for path in (REPO / "README.md", REPO / "action.yml"):
+        refs = re.findall(r"uses: OWNER/nbpress@(\S+)", path.read_text(encoding="utf-8"))
+        assert refs and set(refs) == {f"v{__version__}"}, (path, refs)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"nbpress==([\w.+-]+)", readme)) == {__version__}
 
 
 # --- as a new user -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -17,16 +18,21 @@ from nbpress.errors import Diagnostic, SettingsError
 from nbpress.urls import slugify
 
 SCAFFOLD_DIR = Path(__file__).parent / "site"
+CI_DIR = Path(__file__).parent / "ci"  # one folder per CI service: the workflow that publishes the site
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 PostKind = Literal["markdown", "notebook", "py"]
 POST_EXTS: dict[PostKind, str] = {"markdown": ".md", "notebook": ".ipynb", "py": ".py"}
 Status = Literal["created", "kept", "added to"]
+CiKind = Literal["github", "gitlab", "none"]
+CI_KINDS: tuple[CiKind, ...] = ("github", "gitlab", "none")
 
 # A folder holding only these is still empty enough for `nbpress init` (a fresh `git init`).
 _NOT_CONTENT = {".git", ".DS_Store"}
 _SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}
 _BODY = "The first paragraph is the post's excerpt when the front matter gives none.\n"
+# A requirement line that names nbpress: `nbpress`, `NBPress[x]>=1`, `nbpress @ https://...`.
+_NAMES_NBPRESS = re.compile(r"^\s*nbpress\s*($|[\[(<>=!~;@ ])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -57,11 +63,23 @@ def _target(rel: str) -> str:
     return "/".join("." + part[4:] if part.startswith("dot-") else part for part in rel.split("/"))
 
 
-def template_files() -> list[tuple[str, Path]]:
-    """Every file of the new-site template: (path in the new site, template file), sorted."""
+def requirement() -> str:
+    """The pin a new site's CI installs: the nbpress that wrote it, so a release never changes it unasked."""
+    return f"nbpress=={__version__}"
+
+
+def is_release(version: str) -> bool:
+    """False for a development or local version (0.2.0.dev0, 0.1.0+g1234), which no package index has."""
+    return ".dev" not in version and "+" not in version
+
+
+def template_files(ci: CiKind = "github") -> list[tuple[str, Path]]:
+    """Every file of the new-site template with ci's workflow: (path in the new site, template file), sorted."""
+    roots = [SCAFFOLD_DIR] + ([CI_DIR / ci] if ci != "none" else [])
     found = [
-        (_target(path.relative_to(SCAFFOLD_DIR).as_posix()), path)
-        for path in SCAFFOLD_DIR.rglob("*")
+        (_target(path.relative_to(root).as_posix()), path)
+        for root in roots
+        for path in root.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     ]
     return sorted(found)
@@ -95,10 +113,12 @@ def _contents(folder: Path) -> list[str]:
     return sorted(entry.name for entry in folder.iterdir() if entry.name not in _NOT_CONTENT)
 
 
-def init_site(folder: Path | str, force: bool = False, today: dt.date | None = None) -> list[Written]:
+def init_site(folder: Path | str, force: bool = False, today: dt.date | None = None,
+              ci: CiKind = "github") -> list[Written]:
     """Write a new site into folder (made if missing); SettingsError if it holds files and force is off.
 
-    With force, files already there are kept as they are: init never overwrites or deletes.
+    With force, files already there are kept as they are: init never overwrites or deletes, and only
+    adds lines to .gitignore and (the nbpress pin) to a requirements.txt that does not name nbpress.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -114,9 +134,11 @@ def init_site(folder: Path | str, force: bool = False, today: dt.date | None = N
         "__SITE_TITLE__": _toml_string(site_title(folder)),
         "__NBPRESS_VERSION__": __version__,
     }
+    if ci not in CI_KINDS:
+        raise SettingsError(f"unknown CI service '{ci}': choose one of {', '.join(CI_KINDS)}")
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Written] = []
-    for rel, template in template_files():
+    for rel, template in template_files(ci):
         text = template.read_text(encoding="utf-8")
         for key, value in values.items():
             text = text.replace(key, value)
@@ -129,7 +151,23 @@ def init_site(folder: Path | str, force: bool = False, today: dt.date | None = N
             written.append(Written(rel, "added to"))
         else:
             written.append(Written(rel, "kept"))
-    return written
+    pinned = _pin(folder / "requirements.txt")
+    if pinned is not None:
+        written.append(Written("requirements.txt", pinned))
+    return sorted(written, key=lambda item: item.path)
+
+
+def _pin(path: Path) -> Status | None:
+    """Add the nbpress pin to an existing requirements file (CI installs it too), unless it names nbpress."""
+    if not path.is_file():
+        return None
+    current = path.read_text(encoding="utf-8")
+    if any(_NAMES_NBPRESS.match(line) for line in current.splitlines()):
+        return "kept"
+    sep = "" if not current or current.endswith("\n") else "\n"
+    with open(path, "a", encoding="utf-8", newline="\n") as handle:
+        handle.write(f"{sep}{requirement()}\n")
+    return "added to"
 
 
 def _create_pair(folder: Path, rel: str, text: str) -> list[Written]:
