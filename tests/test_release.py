@@ -222,7 +222,7 @@ def test_the_installed_wheel_makes_builds_checks_and_serves_a_site(venv: Venv) -
     assert '<pre class="output-stream stdout">42' in counted  # run by this environment's kernel
     assert (out / "static/vendor/katex/katex.min.js").is_file()  # vendored scripts, from the wheel
     assert list((out / "static/vendor/widgets").glob("*.js"))
-    assert (out / "pagefind/pagefind.js").is_file()  # the Pagefind binary, a dependency
+    assert (out / "pagefind/0/pagefind.js").is_file()  # the Pagefind binary, a dependency
     assert "0 problems" in venv.nbpress("check", cwd=site).stdout
 
     pages = venv.root / "pages"
