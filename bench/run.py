@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from bench import baseline, build, notebooks
+from bench import baseline, build, incremental, notebooks
 from bench.benchmark import Benchmark, Context
 from bench.corpus import prepare_root
 from bench.measure import BenchError, load_text, warn_if_busy
@@ -21,6 +21,7 @@ BENCHMARKS: list[Benchmark] = [
     baseline.BENCHMARK,
     build.BENCHMARK,
     notebooks.BENCHMARK,
+    incremental.BENCHMARK,
 ]
 
 

@@ -1,17 +1,21 @@
-"""bench/: the benchmark runs end to end on a tiny corpus, and its Pagefind reader reads what the
-search would."""
+"""bench/: the benchmark runs end to end on a tiny corpus, and its parts (the edit generator, the
+tree comparison, the Pagefind reader) do what the longer runs rely on."""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from bench import search_index
+import pytest
+
+from bench import edits, search_index
 from bench.build import verify_search
 from bench.corpus import edit_post, make_posts
+from bench.incremental import build_site, first_difference
 from bench.report import Report, Table
 from bench.run import main
 
@@ -73,6 +77,79 @@ def test_hugo_asked_for_but_missing_fails_the_run(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "hugo: not installed (apt-get install hugo)" in proc.stdout
     assert "FAILED: hugo: not installed" in proc.stdout
+
+
+# --- the edit generator (the in-suite incremental test imports it too) ----------------------------
+
+
+def _sources_tree(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and p.relative_to(site).parts[0] not in ("output", ".nbpress")}
+
+
+def test_make_site_builds_a_small_site_with_notebooks_and_layouts(tmp_path: Path) -> None:
+    site = edits.make_site(tmp_path / "site", posts=6, seed=3)
+    kinds = sorted(p.suffix for p in edits.sources(site))
+    assert kinds == [".ipynb"] * 2 + [".md"] * 6
+    assert build_site(site) is None
+    built = {p.relative_to(site / "output").as_posix() for p in (site / "output").rglob("*.html")}
+    assert "reading-list/index.html" in built
+    assert sum(p.startswith("notes/") for p in built) == 8  # one notes page per post
+    assert any(p.startswith("series/") for p in built)
+    assert list((site / "output").rglob("*.png"))  # the notebook's image output and the covers
+
+
+@pytest.mark.parametrize("kind", sorted(edits.KINDS))
+def test_every_kind_of_edit_changes_the_sources_and_the_site_still_builds(tmp_path: Path, kind: str) -> None:
+    site = edits.make_site(tmp_path / "site", posts=6, seed=1)
+    before = _sources_tree(site)
+    edit = next(edits.random_edits(random.Random(kind), site, 1, {kind: edits.KINDS[kind]}))
+    assert edit.describe().startswith(f"{edit.kind} ")
+    edit.apply()
+    assert _sources_tree(site) != before, edit.describe()
+    assert build_site(site) is None, edit.describe()
+
+
+def test_the_same_seed_draws_the_same_edits(tmp_path: Path) -> None:
+    walks = []
+    for name in ("a", "b"):
+        site = edits.make_site(tmp_path / name, posts=8, seed=5)
+        walk = []
+        for edit in edits.random_edits(random.Random(5), site, 25):
+            edit.apply()
+            walk.append(edit.describe())
+        walks.append(walk)
+    assert walks[0] == walks[1]
+    assert len(walks[0]) == 25
+    assert len({w.split()[0] for w in walks[0]}) > 5  # many kinds, not one
+
+
+def test_copy_sources_leaves_out_the_build_and_keeps_file_times(tmp_path: Path) -> None:
+    site = edits.make_site(tmp_path / "site", posts=3, seed=2, notebooks=0)
+    (site / "output").mkdir()
+    (site / ".nbpress").mkdir()
+    copy = edits.copy_sources(site, tmp_path / "copy")
+    assert not (copy / "output").exists() and not (copy / ".nbpress").exists()
+    for path in edits.sources(site):
+        twin = copy / path.relative_to(site)
+        assert twin.read_bytes() == path.read_bytes()
+        assert twin.stat().st_mtime == path.stat().st_mtime  # an undated post's date is its mtime
+
+
+def test_first_difference_names_the_file_and_shows_a_short_diff(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root in (a, b):
+        (root / "posts").mkdir(parents=True)
+        (root / "same.html").write_text("<p>same</p>\n")
+    assert first_difference(a, b) is None
+    (a / "posts" / "x.html").write_text("<h1>Old title</h1>\n<p>body</p>\n")
+    (b / "posts" / "x.html").write_text("<h1>New title</h1>\n<p>body</p>\n")
+    found = first_difference(a, b)
+    assert found is not None and found.path == "posts/x.html" and found.what == "differs"
+    assert "-<h1>Old title</h1>" in found.diff and "+<h1>New title</h1>" in found.diff
+    (b / "extra.png").write_bytes(b"\x89PNG")
+    found = first_difference(a, b)
+    assert found is not None and (found.path, found.what, found.others) == ("extra.png", "only fresh", 1)
 
 
 # --- reading a Pagefind index ----------------------------------------------------------------------
