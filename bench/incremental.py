@@ -38,10 +38,11 @@ class Difference:
     path: str  # relative to the output folders
     what: str  # "only in place", "only fresh" or "differs"
     diff: str = ""  # a short unified diff (text files) or the sizes (other files)
-    others: int = 0  # how many more files differ
+    others: tuple[str, ...] = ()  # the other files that differ
 
     def __str__(self) -> str:
-        more = f" (and {self.others} more file{'s' if self.others > 1 else ''})" if self.others else ""
+        shown = ", ".join(self.others[:5]) + (f" and {len(self.others) - 5} more" if len(self.others) > 5 else "")
+        more = f" (also: {shown})" if self.others else ""
         return f"{self.path}: {self.what}{more}" + (f"\n{self.diff}" if self.diff else "")
 
 
@@ -56,7 +57,7 @@ def first_difference(in_place: Path, fresh: Path, lines: int = 24, width: int = 
               if rel not in a or rel not in b or a[rel].read_bytes() != b[rel].read_bytes()]
     if not differ:
         return None
-    rel, others = differ[0], len(differ) - 1
+    rel, others = differ[0], tuple(differ[1:])
     if rel not in b:
         return Difference(rel, "only in place", others=others)
     if rel not in a:

@@ -149,7 +149,8 @@ def test_first_difference_names_the_file_and_shows_a_short_diff(tmp_path: Path) 
     assert "-<h1>Old title</h1>" in found.diff and "+<h1>New title</h1>" in found.diff
     (b / "extra.png").write_bytes(b"\x89PNG")
     found = first_difference(a, b)
-    assert found is not None and (found.path, found.what, found.others) == ("extra.png", "only fresh", 1)
+    assert found is not None and (found.path, found.what) == ("extra.png", "only fresh")
+    assert found.others == ("posts/x.html",) and "(also: posts/x.html)" in str(found)
 
 
 # --- reading a Pagefind index ----------------------------------------------------------------------
