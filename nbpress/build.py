@@ -49,14 +49,14 @@ def check_output(settings: Settings) -> None:
 
 
 def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asset],
-                layouts: dict[str, Path], watched: list[str], strict: bool) -> str:
+                layouts: dict[str, Path], watched: list[str], strict: bool, skipped: list[Diagnostic]) -> str:
     files = sorted(layouts.values())
     if settings.settings_file:
         files.append(settings.site_dir / settings.settings_file)
     files.extend(settings.site_dir / w for w in watched)
     options = dataclasses.asdict(settings) | {"version": __version__, "strict": strict}
     listing = [(s.path, s.signature) for s in sources] + [(a.path, a.signature) for a in assets]
-    return signature(files, (options, listing))
+    return signature(files, (options, listing, [str(d) for d in skipped]))
 
 
 def _load_chunk(site_dir: Path, chunk: Sequence[SourceFile]) -> list[Page | list[Diagnostic] | None]:
@@ -147,12 +147,13 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     started = time.perf_counter()
     check_output(settings)
     output = settings.output_path
-    sources, assets = discover(settings)
-    layouts = layout_files(settings)
+    sources, assets, skipped = discover(settings)
+    layouts, skipped_layouts = layout_files(settings)
+    skipped += skipped_layouts  # symlinks not followed, pipes: warnings (errors under --strict)
     if not settings.search:
         layouts.pop("search.html", None)
     quick = load_state(Store(settings.site_dir), output, with_pages=False)
-    key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict)
+    key = _inputs_key(settings, sources, assets, layouts, quick.watched, strict, skipped)
     due = quick.expires is not None and dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat() >= quick.expires
     stale_index = settings.search and search_index and not quick.indexed
     if (quick.inputs == key and settings.execute != "force" and output.is_dir() and not due and not stale_index
@@ -164,7 +165,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     from nbpress.site.route import collections, plan_routes, related_key, related_pages, with_collection_urls
 
     state = load_state(Store(settings.site_dir), output) if quick.inputs else BuildState()
-    problems: list[Diagnostic] = []
+    problems: list[Diagnostic] = list(skipped)
     log.debug("discover and state: %.2f s", time.perf_counter() - started)
     pages = load_pages(settings, sources, state, problems)
     log.debug("load: %.2f s", time.perf_counter() - started)
@@ -293,7 +294,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             result.warnings.extend([problem] if problem else [])
     result.rendered = len(rendered)
     new_state = BuildState(
-        inputs=_inputs_key(settings, sources, assets, layouts, watched, strict),
+        inputs=_inputs_key(settings, sources, assets, layouts, watched, strict, skipped),
         outputs={f.path: f.digest for f in files},
         watched=watched,
         warnings=result.warnings,
