@@ -3,13 +3,15 @@ megabytes, and requests to `nbpress serve` that no browser sends. Each is a shor
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
-from conftest import JUPYTEXT_MD_HEADER, NBPRESS_TOML, Site, code, nb, percent, raw
+from conftest import JUPYTEXT_MD_HEADER, NBPRESS_TOML, Site, code, nb, percent, raw, tree
 
 from nbpress.errors import NbpressError
 from nbpress.sources.front_matter import MAX_YAML_VALUES
+from nbpress.urls import MAX_SEGMENT_BYTES, slugify
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +79,40 @@ def test_an_error_quotes_a_huge_value_briefly(site: Site) -> None:
     assert result.returncode == 1
     assert "notebooks/post.md:3: invalid front matter: 'tags' must be a name or a list of names" in result.stderr
     assert len(result.stderr) < 600
+
+
+# --- names too long for a file system -------------------------------------------------------------
+
+
+def test_long_segments_are_cut_in_bytes_and_stay_unique() -> None:
+    long = "c" * 300
+    assert slugify(long) != slugify(long + "d") != slugify(long[:-1] + "e")
+    for value in (long, "数" * 100, "é" * 120, "Data Science " * 30):
+        slug = slugify(value)
+        assert len(slug.encode()) <= MAX_SEGMENT_BYTES
+        assert re.search(r"-[0-9a-f]{8}$", slug), slug
+    assert slugify("数" * 100).startswith("数" * 30)  # cut between characters, never inside one
+    assert slugify("Hello World") == "hello-world"  # short names are as before
+    assert slugify("2020-03-15-" + "word-" * 35 + "end") == "2020-03-15-" + "word-" * 35 + "end"  # and long file names
+    assert slugify("x" * MAX_SEGMENT_BYTES) == "x" * MAX_SEGMENT_BYTES
+    assert len(slugify("a" * 500, max_bytes=None)) == 500
+
+
+def test_300_character_names_and_100_cjk_characters_build(site: Site) -> None:
+    long = "Category " + "c" * 300
+    site.post("a.md", f"---\ntitle: A\ndate: 2024-01-01\ncategory: {long}\ntags: [{'t' * 300}, {'数' * 100}]\n"
+                      f"slug: {'s' * 300}\n---\nFirst.\n")
+    site.post("b.md", f"---\ntitle: B\ndate: 2024-01-02\ncategory: {long}x\ntags: [{'t' * 299}u]\n"
+                      f"slug: {'s' * 299}t\n---\nSecond.\n")
+    site.post(f"{'数' * 80}.md", "---\ntitle: C\ndate: 2024-01-03\n---\nThird.\n")  # 240 bytes: a legal file name
+    result = site.cli("build")
+    assert result.returncode == 0, result.stderr
+    built = tree(site.output)
+    assert all(len(part.encode()) <= MAX_SEGMENT_BYTES for path in built for part in path.split("/"))
+    posts = sorted(p for p in built if p.startswith("posts/"))
+    categories = sorted(p for p in built if p.startswith("categories/c") and p.endswith("/index.html"))
+    tags = sorted(p for p in built if p.startswith("tags/") and p.endswith("/index.html"))
+    assert len(posts) == 3 and len(categories) == 2 and len(tags) == 3
+    page = site.read(posts[0] if "First." in site.read(posts[0]) else posts[1])
+    link = re.search(r'class="category" href="/(categories/[^"]+)"', page)
+    assert link is not None and link.group(1) + "index.html" in built
