@@ -250,6 +250,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
         compiled=Store(settings.site_dir).templates_dir(),
     )
+    origins = {r.output: r.page for r in routes if r.page} | {a.rel: a.path for a in assets}  # who made a big file
     fresh = strict or not (state.inputs and output.is_dir())  # strict: check a staged site before it goes live
     todo = routes if fresh else []  # a fresh build renders everything: rendering computes each digest
     for route in routes if not fresh else ():
@@ -260,6 +261,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             todo.append(route)
     log.debug("route: %.2f s", time.perf_counter() - started)
     from nbpress.output.search import index_site
+    from nbpress.output.sizes import oversized
     from nbpress.output.write import Writer, discard, publish, stage, write_changes
 
     if fresh:
@@ -272,6 +274,10 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             if settings.search and search_index:
                 problem = index_site(staging)
                 result.warnings.extend([problem] if problem else [])
+            big = oversized(staging, [f.path for f in (*files, *rendered)], origins, output.name)
+            if strict and big:  # too big for readers or hosts: not published
+                raise NbpressError([dataclasses.replace(w, severity="error") for w in big])
+            result.warnings.extend(big)
             if strict:
                 from nbpress.check import check_site
 
@@ -289,6 +295,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         rendered = pmap(_render_chunk, todo, data, jobs(settings), threshold=200)
         files.extend(rendered)
         result.written = write_changes(output, files, state.outputs)
+        result.warnings.extend(oversized(output, [f.path for f in files], origins, output.name))
         if settings.search and search_index and (not state.indexed or any(f.path.endswith(".html") for f in rendered)):
             problem = index_site(output)
             result.warnings.extend([problem] if problem else [])

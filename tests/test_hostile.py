@@ -3,14 +3,21 @@ megabytes, and requests to `nbpress serve` that no browser sends. Each is a shor
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
-from conftest import JUPYTEXT_MD_HEADER, NBPRESS_TOML, Site, code, nb, percent, raw, tree
+from conftest import JUPYTEXT_MD_HEADER, NBPRESS_TOML, Site, code, display, nb, percent, raw, stream, tree
 
 from nbpress.errors import NbpressError
+from nbpress.output.sizes import HEAVY_BYTES, HOST_LIMIT_BYTES, size_problem
 from nbpress.sources.front_matter import MAX_YAML_VALUES
+from nbpress.sources.streams import MAX_CHARS, MAX_LINES, joined_streams, shorten
 from nbpress.urls import MAX_SEGMENT_BYTES, slugify
 
 
@@ -116,3 +123,94 @@ def test_300_character_names_and_100_cjk_characters_build(site: Site) -> None:
     page = site.read(posts[0] if "First." in site.read(posts[0]) else posts[1])
     link = re.search(r'class="category" href="/(categories/[^"]+)"', page)
     assert link is not None and link.group(1) + "index.html" in built
+
+
+# --- cells that print megabytes -------------------------------------------------------------------
+
+
+def test_size_warnings_at_the_real_thresholds() -> None:
+    assert HEAVY_BYTES == 10 * 1024 * 1024 and HOST_LIMIT_BYTES == 100 * 1024 * 1024  # GitHub's limit
+    assert size_problem("output/a.html", HEAVY_BYTES) is None
+    heavy = size_problem("output/a.html", HEAVY_BYTES + 1, "notebooks/a.ipynb")
+    assert heavy is not None and heavy.severity == "warning" and heavy.path == "notebooks/a.ipynb"
+    assert "writes output/a.html of 10.0 MB: files over 10 MB are slow for readers" in heavy.message
+    refused = size_problem("output/a.html", 105 * 1024 * 1024)
+    assert refused is not None and refused.path == "output/a.html"
+    assert "of 105.0 MB: hosts refuse files over 100 MB (GitHub Pages does)" in refused.message
+
+
+def test_long_text_keeps_its_start_and_end() -> None:
+    text = "".join(f"epoch {i}\n" for i in range(50_000))
+    head, middle, tail = shorten(text)
+    assert head + middle + tail == text
+    assert head.count("\n") == MAX_LINES * 4 // 5 and tail.count("\n") == MAX_LINES // 5
+    assert tail.endswith("epoch 49999\n") and head.startswith("epoch 0\n")
+    one_line = "x" * (3 * MAX_CHARS)
+    head, middle, tail = shorten(one_line)
+    assert len(head) + len(tail) == MAX_CHARS and head + middle + tail == one_line
+    assert shorten("short\n") == ("short\n", "", "")
+    fits = "".join(f"{i}\n" for i in range(MAX_LINES))
+    assert shorten(fits) == (fits, "", "")
+    outputs = [stream("a"), stream("b"), stream("e", "stderr"), {"output_type": "display_data"}, stream("c")]
+    assert joined_streams(outputs) == {0: "ab", 1: None, 2: "e", 4: "c"}
+
+
+def test_a_long_stream_is_cut_on_the_page(site: Site) -> None:
+    lines = "".join(f"step {i}: loss {1 / (i + 1):.6f}\n" for i in range(20_000))
+    chunks = [lines[i : i + 10_000] for i in range(0, len(lines), 10_000)]  # as a kernel sends it, in pieces
+    site.post("train.ipynb", nb(raw("---\ntitle: Training\ndate: 2024-01-01\n---"),
+                                code("train()", outputs=[stream(c) for c in chunks], execution_count=1)))
+    result = site.cli("build")
+    assert result.returncode == 0, result.stderr
+    page = site.read("posts/train/index.html")
+    assert len(page) < 2 * MAX_CHARS
+    assert "step 0: loss" in page and "step 19999: loss" in page and "step 10000: loss" not in page
+    assert re.search(r"\[… 19,000 lines \(\d+\.\d kB\) not shown …\]", page)
+    assert page.count('<pre class="output-stream stdout">') == 1  # the chunks are one output
+
+
+def test_the_cache_keeps_all_of_a_long_output(site: Site) -> None:
+    site.write("nbpress.toml", 'title = "t"\nexecute = "auto"\njobs = 1\nsearch = false\n')
+    site.post("count.py", percent("title: Count\ndate: 2024-01-01", "# %%\nfor i in range(3000):\n    print(i)\n"))
+    result = site.cli("build")
+    assert result.returncode == 0, result.stderr
+    page = site.read("posts/count/index.html")
+    assert "\n2999\n" in page and "\n1500\n" not in page and "2,000 lines" in page
+    (entry,) = (site.root / ".nbpress" / "cache").glob("*.json")
+    cells = json.loads(entry.read_text())["cells"]
+    printed = "".join("".join(o["text"]) for c in cells for o in c.get("outputs", []) if o["output_type"] == "stream")
+    assert printed == "".join(f"{i}\n" for i in range(3000))
+
+
+def _patched(prelude: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real command line, with a module constant patched first (to test a limit without its size)."""
+    code_ = f"{prelude}\nfrom nbpress.cli import main\nmain()"
+    env = dict(os.environ, PYTHONWARNINGS="error", NO_COLOR="1")
+    return subprocess.run([sys.executable, "-c", code_, *args], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=cwd)
+
+
+def test_big_files_warn_and_fail_under_strict(site: Site) -> None:
+    site.post("big.ipynb", nb(raw("---\ntitle: Big\ndate: 2024-01-01\n---"),
+                              code("show()", outputs=[display({"text/html": "<p>" + "x" * 60_000 + "</p>"})])))
+    site.post("data/table.csv", "x\n" * 20_000)
+    site.post("small.md", "---\ntitle: Small\ndate: 2024-01-02\n---\nSmall.\n")
+    patch = "import nbpress.output.sizes as s\ns.HEAVY_BYTES, s.HOST_LIMIT_BYTES = 30_000, 50_000"
+    result = _patched(patch, "build", "--site", str(site.root), cwd=site.root)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"notebooks/big\.ipynb: warning: writes output/posts/big/index\.html of 0\.\d MB: hosts refuse "
+                     r"files over 0 MB", result.stderr), result.stderr
+    assert "notebooks/data/table.csv: warning: writes output/data/table.csv of 0.0 MB: files over 0 MB are slow" \
+        in result.stderr
+    assert "small" not in result.stderr
+    before = tree(site.output)
+    site.post("small.md", "---\ntitle: Small\ndate: 2024-01-02\n---\nSmaller.\n")
+    strict = _patched(patch, "build", "--strict", "--site", str(site.root), cwd=site.root)
+    assert strict.returncode == 1
+    assert "notebooks/big.ipynb: writes output/posts/big/index.html" in strict.stderr
+    assert tree(site.output) == before  # nothing published
+
+    # An incremental build still says so (the big page is not rendered again).
+    site.post("small.md", "---\ntitle: Small\ndate: 2024-01-02\n---\nSmallest.\n")
+    again = _patched(patch, "build", "--site", str(site.root), cwd=site.root)
+    assert again.returncode == 0 and "notebooks/big.ipynb: warning: writes" in again.stderr
