@@ -3,19 +3,26 @@ megabytes, and requests to `nbpress serve` that no browser sends. Each is a shor
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import JUPYTEXT_MD_HEADER, NBPRESS_TOML, Site, code, display, nb, percent, raw, stream, tree
+from test_leaks import launch
+from test_serve import Server
 
 from nbpress.errors import NbpressError
 from nbpress.output.sizes import HEAVY_BYTES, HOST_LIMIT_BYTES, size_problem
+from nbpress.serve.http import allowed_hosts, host_allowed
 from nbpress.sources.front_matter import MAX_YAML_VALUES
 from nbpress.sources.streams import MAX_CHARS, MAX_LINES, joined_streams, shorten
 from nbpress.urls import MAX_SEGMENT_BYTES, slugify
@@ -214,3 +221,79 @@ def test_big_files_warn_and_fail_under_strict(site: Site) -> None:
     site.post("small.md", "---\ntitle: Small\ndate: 2024-01-02\n---\nSmallest.\n")
     again = _patched(patch, "build", "--site", str(site.root), cwd=site.root)
     assert again.returncode == 0 and "notebooks/big.ipynb: warning: writes" in again.stderr
+
+
+# --- nbpress serve --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def serving(site: Site, tmp_path: Path) -> Iterator[Server]:
+    """A site with a draft, served with --drafts; connections idle for half a second are closed."""
+    site.post("post.md", "---\ntitle: Hello\ndraft: true\n---\nA draft.\n")
+    server = launch(site, tmp_path / "stderr.txt", "--drafts", idle=0.5)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def request(server: Server, path: str, host: str | None = None) -> tuple[int, str]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    try:
+        conn.putrequest("GET", path, skip_host=host is not None)
+        if host is not None:
+            conn.putheader("Host", host)
+        conn.endheaders()
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def test_serve_answers_every_request(serving: Server) -> None:
+    assert request(serving, "/posts/post/")[0] == 200
+    for path in ("/" + "a/" * 3000, "/" + "a" * 300, "/posts/" + "%ff" * 100, "/%ff", "/" + "x" * 5000 + "/",
+                 "/posts/post/" + "../" * 50):
+        assert request(serving, path)[0] == 404, path[:40]
+    assert "Traceback" not in serving.stderr.read_text()
+
+
+def test_serve_answers_only_to_local_host_names(serving: Server) -> None:
+    port = serving.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", f"preview.localhost:{port}",
+                 f"[::1]:{port}", "192.168.1.20:8000"):
+        assert request(serving, "/posts/post/", host)[0] == 200, host
+    for path in ("/posts/post/", "/__nbpress/status", "/__nbpress/events", "/"):
+        status, body = request(serving, path, f"attacker.example:{port}")  # DNS rebinding: their name, our address
+        assert status == 403 and "A draft." not in body and "--host attacker.example" in body, path
+    assert not host_allowed("attacker.example") and host_allowed("attacker.example", allowed_hosts("attacker.example"))
+    assert allowed_hosts("0.0.0.0") == allowed_hosts("::") == frozenset() and host_allowed(None)
+    assert not host_allowed("localhost.attacker.example") and not host_allowed("127.0.0.1.nip.io")
+
+
+def test_serve_takes_many_connections_at_once_and_closes_idle_ones(serving: Server) -> None:
+    started = time.monotonic()
+    sockets = []
+    try:
+        for _ in range(200):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex((serving.host, serving.port))
+            sockets.append(sock)
+        pending = list(sockets)
+        while pending and time.monotonic() - started < 5:
+            _, writable, _ = select.select([], pending, [], 0.1)
+            pending = [s for s in pending if s not in writable]
+        assert not pending and time.monotonic() - started < 1.0  # a backlog of 5 made this take seconds
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert request(serving, "/posts/post/")[0] == 200
+
+    for sent in (b"", b"GET / HTTP/1.1\r\n"):  # nothing at all, or a request never finished
+        with socket.create_connection((serving.host, serving.port), timeout=10) as idle:
+            idle.sendall(sent)
+            started = time.monotonic()
+            assert idle.recv(1024) == b""  # closed by the server
+            assert time.monotonic() - started < 5
+    assert request(serving, "/posts/post/")[0] == 200
