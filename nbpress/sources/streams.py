@@ -20,7 +20,8 @@ TAIL_SHARE = 5  # one fifth of the budget goes to the end of the text: a log's l
 def joined_streams(outputs: list[dict[str, Any]]) -> dict[int, str | None]:
     """For each stream output (by index), the text of the run of same-name streams it starts; None for the
     later outputs of a run, whose text is in the first one's."""
-    joined: dict[int, str | None] = {}
+    runs: dict[int, list[str]] = {}
+    later: list[int] = []
     start: int | None = None
     for i, output in enumerate(outputs):
         if output.get("output_type") != "stream":
@@ -28,13 +29,14 @@ def joined_streams(outputs: list[dict[str, Any]]) -> dict[int, str | None]:
             continue
         text = output.get("text")
         text = "".join(text) if isinstance(text, list) else str(text or "")
-        previous = outputs[start] if start is not None else None
-        if previous is not None and previous.get("name", "stdout") == output.get("name", "stdout"):
-            joined[start] = str(joined[start]) + text  # type: ignore[index]
-            joined[i] = None
+        if start is not None and outputs[start].get("name", "stdout") == output.get("name", "stdout"):
+            runs[start].append(text)  # joined once at the end: many small outputs stay linear
+            later.append(i)
         else:
             start = i
-            joined[i] = text
+            runs[i] = [text]
+    joined: dict[int, str | None] = {i: "".join(parts) for i, parts in runs.items()}
+    joined.update(dict.fromkeys(later))
     return joined
 
 
