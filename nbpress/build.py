@@ -57,12 +57,13 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
     trees = Trees(settings.output_path, store.state_dir(settings.output_path))
     check_output(settings, legacy=_legacy_outputs(store, settings.output_path))
     with build_lock(store.state_dir(settings.output_path) / "lock", wait, waiting):
-        sources, assets = discover(settings)
-        layouts = layout_files(settings, search=settings.search)
+        sources, assets, skipped = discover(settings)
+        layouts, skipped_layouts = layout_files(settings, search=settings.search)
+        report.extend(skipped + skipped_layouts)  # symlinks not followed, pipes: said on every build
         loaded = load_state(store, settings.output_path, identity(settings.output_path / MARKER))
         state = loaded.state
         result.notes.extend([loaded.note] if loaded.note else [])
-        key = _inputs_key(settings, sources, assets, layouts, state.watched, strict)
+        key = _inputs_key(settings, sources, assets, layouts, state.watched, strict, report.items)
         if _up_to_date(settings, state, key, now, search_index):
             return dataclasses.replace(result, unchanged=True, warnings=state.warnings,
                                        seconds=time.perf_counter() - started)
@@ -73,7 +74,7 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
         result.warnings = report.warnings
         new = _render_and_write(settings, trees, state, plan, files, layouts, search_index, report, result)
         result.stale_index = bool(new.stale)
-        new.inputs = _inputs_key(settings, sources, assets, layouts, watched, strict)
+        new.inputs = _inputs_key(settings, sources, assets, layouts, watched, strict, skipped + skipped_layouts)
         new.watched, new.warnings = watched, result.warnings
         new.expires = plan.due.isoformat() if plan.due else None
         new.pages = {s.path: (s.signature, p) for s in sources for p in [pages.get(s.path)] if p}
@@ -103,16 +104,17 @@ def _legacy_outputs(store: Store, output: Path) -> set[str]:
         return set()
 
 
-def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asset],
-                layouts: dict[str, Path], watched: list[str], strict: bool) -> str:
-    """A hash of every input's path, mtime and size, the settings and the code: equal means nothing changed."""
+def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asset], layouts: dict[str, Path],
+                watched: list[str], strict: bool, skipped: list[Diagnostic]) -> str:
+    """A hash of every input's path, mtime and size, the settings, the code, and the files skipped (a symlink
+    added is a change): equal means nothing changed."""
     files = sorted(layouts.values())
     if settings.settings_file:
         files.append(settings.site_dir / settings.settings_file)
     files.extend(settings.site_dir / w for w in watched)
     options = dataclasses.asdict(settings) | {"code": code_version(), "strict": strict}
     listing = [(s.path, s.signature) for s in sources] + [(a.path, a.signature) for a in assets]
-    return signature(files, (options, listing))
+    return signature(files, (options, listing, [str(d) for d in skipped]))
 
 
 def _up_to_date(settings: Settings, state: BuildState, key: str, now: dt.datetime, search_index: bool) -> bool:
@@ -222,6 +224,7 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
         outputs = {r.output: r.digest for r in rendered} | {f.path: f.digest for f in [*files, *unchanged]}
         changed = {r.output for r in rendered if state.outputs.get(r.output) != r.digest}
         index, shards, stale = _index(settings, staging, trees, plan, state, changed, search_index, report)
+        _sizes(settings, staging, plan, files, outputs, report)
         if report.strict:
             _check(settings, staging)
         with staging.writer() as writer:
@@ -313,6 +316,19 @@ def _render_chunk(shared: tuple[Any, Staging], chunk: Sequence[Any]) -> list[Any
     data, staging = shared
     with staging.writer() as writer:
         return render_routes(chunk, data, writer)
+
+
+def _sizes(settings: Settings, staging: Staging, plan: SitePlan, files: list[OutputFile], outputs: dict[str, str],
+           report: Diagnostics) -> None:
+    """Files too big for readers or hosts: warnings naming the source that made them (under --strict, the site
+    is not published)."""
+    from nbpress.output.sizes import oversized
+
+    origins = {r.output: r.page for r in plan.routes if r.page} | {f.path: f.copy_from for f in files if f.copy_from}
+    big = oversized(staging.root, outputs, origins, settings.output_path.name)
+    report.extend(big)
+    if big:
+        report.stop_on_errors()
 
 
 def _check(settings: Settings, staging: Staging) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import posixpath
 import re
 import unicodedata
@@ -12,15 +13,27 @@ _RESERVED = {"con", "prn", "aux", "nul"} | {f"{n}{i}" for n in ("com", "lpt") fo
 _UNSAFE = re.compile(r"[^\w]+", re.UNICODE)
 
 
+# A URL segment is a folder name in output/, and file systems allow 255 bytes: a longer one is cut, and a hash
+# of the whole keeps two long names that share a start apart. Slugs from file names (at most 255 bytes with
+# the extension) are almost never cut, so their URLs stay as they were.
+MAX_SEGMENT_BYTES = 200
+
+
 @functools.lru_cache(maxsize=65536)
-def slugify(value: str) -> str:
-    """A safe URL segment: Unicode letters and digits kept, the rest folded into '-'."""
+def slugify(value: str, max_bytes: int | None = MAX_SEGMENT_BYTES) -> str:
+    """A safe URL segment: Unicode letters and digits kept, the rest folded into '-'; at most `max_bytes`
+    bytes of UTF-8 (a longer one is cut and ends in a short hash of the whole)."""
     text = unicodedata.normalize("NFKC", str(value)).lower()
     text = _UNSAFE.sub("-", text.replace("_", "-")).strip("-")
     if not text:
         return "untitled"
     if text.split("-")[0] in _RESERVED and len(text.split("-")[0]) == len(text):
         text += "-"
+    encoded = text.encode("utf-8")
+    if max_bytes is not None and len(encoded) > max_bytes:
+        suffix = "-" + hashlib.blake2b(encoded, digest_size=4).hexdigest()
+        head = encoded[: max_bytes - len(suffix)].decode("utf-8", "ignore").rstrip("-")
+        text = head + suffix
     return text
 
 

@@ -203,7 +203,7 @@ class Site:
         return settings
 
     def sources(self) -> dict[str, Any]:
-        sources, _ = discover(self.settings())
+        sources, _, _ = discover(self.settings())
         return {s.rel: s for s in sources}
 
     def load(self, rel: str, render: bool = True) -> Page:

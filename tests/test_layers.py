@@ -10,7 +10,7 @@ LAYERS = [
     {"cli", "__main__", "serve"},
     {"build"},
     {"sources", "execute", "site", "output", "check", "scaffold"},  # stages: none imports another
-    {"model", "config", "hashing", "urls", "store", "parallel", "ansi"},
+    {"model", "config", "hashing", "urls", "store", "parallel", "ansi", "files"},
     {"errors", "__init__"},
 ]
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}

@@ -298,7 +298,7 @@ def test_paired_notebook_is_one_page(site: Site, twin: str) -> None:
                                                "# %% [markdown]\n# Text.\n", "# %%\nx = 1\n"))
     else:
         site.post("tutorials/walk.md", source("md-notebook", "title: From the md\ndate: 2024-01-01\n", "Text."))
-    sources, assets = discover(site.settings())
+    sources, assets, _ = discover(site.settings())
     pages = [s for s in sources if not s.paired]
     assert [s.rel for s in pages] == ["tutorials/walk.ipynb"]
     assert all(a.rel != f"tutorials/walk.{twin}" for a in assets)  # the twin is not copied either
@@ -313,7 +313,7 @@ def test_paired_notebook_is_one_page(site: Site, twin: str) -> None:
 def test_plain_py_file_is_an_asset(site: Site) -> None:
     site.post("code/helpers.py", "def helper():\n    return 42\n")
     site.post("code/post.md", "---\ntitle: T\n---\nText.\n")
-    sources, assets = discover(site.settings())
+    sources, assets, _ = discover(site.settings())
     assert [s.rel for s in sources] == ["code/post.md"]
     assert [a.rel for a in assets] == ["code/helpers.py"]
     result = site.cli("build")
@@ -324,7 +324,7 @@ def test_plain_py_file_is_an_asset(site: Site) -> None:
 
 def test_percent_script_is_a_page(site: Site) -> None:
     site.post("script.py", "# %%\nx = 1\n\n# %%\nprint(x)\n")
-    sources, assets = discover(site.settings())
+    sources, assets, _ = discover(site.settings())
     assert [(s.rel, s.kind) for s in sources] == [("script.py", "py")]
     assert assets == []
 

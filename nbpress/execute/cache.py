@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 from pathlib import Path
@@ -35,7 +36,12 @@ def execution_key(notebook: dict[str, Any], kernel: str, inputs: list[tuple[str,
 
 
 def _entry_name(source: str) -> str:
-    return source.replace("/", "__")
+    """The notebook's path as one file name; a long one is cut and keeps a hash (names have at most 255 bytes)."""
+    name = source.replace("/", "__")
+    encoded = name.encode("utf-8")
+    if len(encoded) <= 150:
+        return name
+    return encoded[:140].decode("utf-8", "ignore") + "-" + hashlib.blake2b(encoded, digest_size=4).hexdigest()
 
 
 def cache_get(store: Store, key: str) -> dict[str, Any] | None:
@@ -57,7 +63,7 @@ def cache_put(store: Store, source: str, key: str, entry: dict[str, Any]) -> Non
     """Store a successful execution, replacing older entries of the same notebook."""
     folder = store.cache_folder()
     name = _entry_name(source)
-    for old in folder.glob(f"{name}--*.json"):
+    for old in folder.glob(f"{glob.escape(name)}--*.json"):  # a path may hold [ ] * ?
         if not old.name.endswith(f"--{key}.json"):
             old.unlink()
     data = json.dumps({"format": CACHE_FORMAT, "key": key, "source": source, **entry},

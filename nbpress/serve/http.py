@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -23,6 +24,7 @@ from nbpress.urls import base_path
 log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0  # event streams send a comment this often, to notice closed tabs
+IDLE_SECONDS = 20.0  # a connection idle this long (a request never finished, a reader that stopped) is closed
 EVENTS = "__nbpress/events"
 STATUS = "__nbpress/status"
 
@@ -35,6 +37,10 @@ class Target:
     redirect: str | None = None
 
 
+MAX_PATH_BYTES = 2048  # no file nbpress writes has a longer path; a longer request is a 404, not an error
+MAX_SEGMENT_BYTES = 255  # what file systems allow in one name
+
+
 def resolve(output: Path, base: str, request_path: str) -> Target:
     """The file under `output` for a URL path (still %-encoded) under `base`; never anything outside `output`."""
     path = unquote(request_path)
@@ -43,20 +49,57 @@ def resolve(output: Path, base: str, request_path: str) -> Target:
     if not path.startswith(base) or "\0" in path or "//" in path:
         return Target()
     rel = path[len(base):]
-    if any(part in ("..", ".") for part in rel.replace("\\", "/").split("/")):
+    parts = rel.replace("\\", "/").split("/")
+    if any(part in ("..", ".") for part in parts):
         return Target()  # no dot segments at all: browsers never send them
+    if len(path.encode()) > MAX_PATH_BYTES or any(len(part.encode()) > MAX_SEGMENT_BYTES for part in parts):
+        return Target()  # no such file can exist (and the file system would refuse to look)
     root = output.resolve()
     try:
         target = (root / rel).resolve()
+        if target != root and root not in target.parents:
+            return Target()  # a symlink out of the output folder
+        if target.is_dir():
+            if not path.endswith("/"):
+                return Target(redirect=request_path + "/")
+            target = target / "index.html"
+        return Target(file=target) if target.is_file() else Target()
     except (OSError, ValueError):
         return Target()
-    if target != root and root not in target.parents:
-        return Target()  # a symlink out of the output folder
-    if target.is_dir():
-        if not path.endswith("/"):
-            return Target(redirect=request_path + "/")
-        target = target / "index.html"
-    return Target(file=target) if target.is_file() else Target()
+
+
+def host_allowed(header: str | None, extra: frozenset[str] = frozenset()) -> bool:
+    """Whether a request's Host header names this machine: localhost, an IP address, or a name in `extra`.
+
+    A page on another site that points its own name at 127.0.0.1 (DNS rebinding) sends its own name as the
+    Host, so it cannot read the preview (drafts included). IP addresses are safe: no page can be served from one
+    and read another origin's answers.
+    """
+    if not header:
+        return True  # HTTP/1.0 clients may send none; browsers always do
+    name = header.strip().lower()
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    name = name.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost") or name in extra:
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def allowed_hosts(host: str) -> frozenset[str]:
+    """The host names `--host` adds to the ones always allowed (a name, not an address)."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return frozenset({name}) if name else frozenset()
+    return frozenset()
 
 
 _LIVE_SCRIPT = """<script id="nbpress-live">(function () {
@@ -99,8 +142,10 @@ def inject(page: bytes, script: bytes) -> bytes:
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = socket.SOMAXCONN  # a page opening many files at once is not refused (the default is 5)
     live: Live
     settings: Settings
+    hosts: frozenset[str] = frozenset()  # host names allowed besides localhost and IP addresses (from --host)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("request from %s failed", client_address, exc_info=True)
@@ -130,6 +175,7 @@ _WAITING = b"""<!doctype html><meta charset="utf-8"><title>nbpress</title>
 class Handler(BaseHTTPRequestHandler):
     server: Server
     protocol_version = "HTTP/1.0"  # one request per connection: event streams end when the tab does
+    timeout = IDLE_SECONDS  # a connection that sends nothing (or nothing more) is closed
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -141,6 +187,22 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(body=True)
 
     def _answer(self, body: bool) -> None:
+        """Every request gets an answer: a bug while answering is a 500 (and a line in the log), not a dropped line."""
+        try:
+            if not host_allowed(self.headers.get("Host"), self.server.hosts):
+                host = str(self.headers.get("Host"))
+                text = (f"nbpress serve answers only to localhost and IP addresses, not to {host!r}: start it with "
+                        f"--host {host.rsplit(':', 1)[0]} to serve the preview under that name.\n")
+                self._send(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8", text.encode(), body)
+                return
+            self._answer_allowed(body)
+        except OSError:
+            raise  # the browser went away: nothing to answer
+        except Exception:
+            log.exception("answering %s failed", self.path[:200])
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", b"nbpress serve failed\n", body)
+
+    def _answer_allowed(self, body: bool) -> None:
         settings = self.server.settings
         base = base_path(settings.base_url)
         path, _, query = self.path.partition("#")[0].partition("?")

@@ -20,7 +20,7 @@ from nbpress.build import BuildResult, build
 from nbpress.config import Settings, load_settings
 from nbpress.errors import EXIT_USAGE, Diagnostic, NbpressError
 from nbpress.output.state import watched_files
-from nbpress.serve.http import Handler, IPv6Server, Live, Server
+from nbpress.serve.http import Handler, IPv6Server, Live, Server, allowed_hosts
 from nbpress.serve.watch import MAX_WAIT_SECONDS, POLL_SECONDS, SETTLE_SECONDS, Snapshot, changes, snapshot
 from nbpress.store import Store
 from nbpress.urls import base_path
@@ -199,6 +199,7 @@ class _Site:
             raise NbpressError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", exit_code=EXIT_USAGE) from None
         self.http.settings = self.settings
         self.http.live = self.live
+        self.http.hosts = allowed_hosts(host)
 
     def close(self) -> None:
         """Stop the threads and close the server; a build under way is left to finish or die with the process."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from nbpress.config import Settings
+from nbpress.files import ignored, walk
+from nbpress.site.theme import layout_ignored
 
 log = logging.getLogger(__name__)
 
@@ -14,44 +17,32 @@ POLL_SECONDS = 0.15  # how often the watcher looks at the sources
 SETTLE_SECONDS = 0.06  # after a change, how long the sources must stay quiet: one save is one rebuild
 MAX_WAIT_SECONDS = 2.0  # a file that never stops changing still gets built
 SETTINGS_FILES = ("nbpress.toml", "pyproject.toml")
-_SKIP_DIRS = {"__pycache__", "node_modules"}
-
-
-def ignored(name: str) -> bool:
-    """Dot-files and folders (.ipynb_checkpoints, .~lock), editor backups, swap and temp files."""
-    return (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload"))
-            or name == "4913" or name in _SKIP_DIRS)  # 4913: the file vim creates to test a folder
-
 
 Snapshot = dict[str, tuple[int, int, int]]
 
 
-def _scan(folder: Path, site: Path, skip: set[Path], into: Snapshot) -> None:
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:  # gone, or not a folder
-        return
-    for entry in entries:
-        if ignored(entry.name):
-            continue
+def _scan(folder: Path, site: Path, ignore: Callable[[str], bool], skip: tuple[Path, ...], into: Snapshot) -> None:
+    """The files a build reads under `folder` (the same walk as the build's), and the ones it skips, so that
+    adding a symlink the build refuses is a change too (the rebuild says why it was skipped)."""
+    found, skipped = walk(folder, site, ignore, skip)
+    for item in found:
+        st = item.stat
+        into[os.path.relpath(item.path, site)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    for path in (p.path for p in skipped if p.path):
         try:
-            if entry.is_dir():
-                if Path(entry.path).resolve() not in skip:
-                    _scan(Path(entry.path), site, skip, into)
-                continue
-            st = entry.stat()
-        except OSError:  # removed between listing and stat
+            st = os.lstat(site / path)
+        except OSError:
             continue
-        into[os.path.relpath(entry.path, site)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        into[path] = (st.st_mtime_ns, -1, st.st_ino)
 
 
 def snapshot(settings: Settings, extra: tuple[str, ...] = ()) -> Snapshot:
     """Every watched file (site-relative path) -> (mtime, size, inode): content, layouts, settings, depends."""
     site = settings.site_dir
     found: Snapshot = {}
-    skip = {settings.output_path, settings.state_path.resolve()}
-    for folder in (settings.content_path, settings.layouts_path):
-        _scan(folder, site, skip, found)
+    skip = (settings.output_path, settings.state_path)
+    _scan(settings.content_path, site, ignored, skip, found)
+    _scan(settings.layouts_path, site, layout_ignored, skip, found)
     for name in (*SETTINGS_FILES, *extra):
         try:
             st = (site / name).stat()

@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
 import jinja2
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from nbpress import __version__
 from nbpress.config import Settings
 from nbpress.errors import Diagnostic, NbpressError
+from nbpress.files import escapes
 from nbpress.hashing import digest
 from nbpress.model import Collection, Page, Route
 from nbpress.site.reads import Reads, SiteData
@@ -124,12 +127,30 @@ class _Environment(jinja2.Environment):
         return super()._load_template(name, globals)
 
 
+class _SiteLoader(jinja2.FileSystemLoader):
+    """A layout folder's templates, where a symlink is followed only as layout_files follows it (inside the site)."""
+
+    def __init__(self, folder: Path, site: Path) -> None:
+        super().__init__(str(folder))
+        self.site = site
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = os.path.join(self.searchpath[0], *split_template_path(template))
+        if escapes(path, self.site) is not None:  # checked before anything is read
+            raise jinja2.TemplateNotFound(template)  # the next folder (the theme's) may have it
+        return super().get_source(environment, template)
+
+
 @functools.lru_cache(maxsize=4)
-def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None, version: str = "") -> _Environment:
+def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None, version: str = "",
+                site: Path | None = None) -> _Environment:
     """The Jinja2 environment over the site's layouts, then the theme's (one per process and
-    version of the layouts: `version` changes whenever a layout does)."""
+    version of the layouts: `version` changes whenever a layout does). With `site`, the site's layouts
+    never read a file through a symlink that leads out of it."""
+    loaders = [_SiteLoader(d, site) if site is not None and d != THEME_DIR else jinja2.FileSystemLoader(str(d))
+               for d in layout_dirs]
     env = _Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in layout_dirs]),
+        loader=jinja2.ChoiceLoader(loaders),
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
         undefined=jinja2.ChainableUndefined,
@@ -246,7 +267,7 @@ def render_route(route: Route, data: RenderInput) -> tuple[bytes, Reads]:
         absolute_html=lambda html, page_url: Markup(
             absolute_html(str(html), page_url, settings, current, reads.source_url)),
     )
-    env = environment(data.layout_dirs, data.compiled, data.version)
+    env = environment(data.layout_dirs, data.compiled, data.version, settings.site_dir)
     env.reads = reads
     try:
         text = env.get_template(route.layout).render(**context)

@@ -6,34 +6,41 @@ import os
 from pathlib import Path
 
 from nbpress.config import Settings
+from nbpress.errors import Diagnostic
+from nbpress.files import ignored, walk
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 THEME_DIR = PACKAGE_DIR / "theme" / "layouts"
 TEMPLATE_EXTS = (".html", ".xml", ".txt", ".json", ".webmanifest")
 
 
-def _walk(root: Path) -> dict[str, Path]:
+def layout_ignored(name: str) -> bool:
+    """A name under layouts/ that is no layout: what nbpress.files ignores, and READMEs."""
+    return ignored(name) or name.upper().startswith("README")
+
+
+def _theme_files() -> dict[str, Path]:
+    """The built-in theme's layouts: files of the installed package, trusted as they are."""
     found: dict[str, Path] = {}
-    if not root.is_dir():
-        return found
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith(".") or name.endswith("~") or name.upper().startswith("README"):
-                continue
+    for folder, dirs, names in os.walk(THEME_DIR):
+        dirs[:] = sorted(d for d in dirs if not layout_ignored(d))
+        for name in sorted(n for n in names if not layout_ignored(n)):
             full = Path(folder) / name
-            found[full.relative_to(root).as_posix()] = full
+            found[full.relative_to(THEME_DIR).as_posix()] = full
     return found
 
 
-def layout_files(settings: Settings, search: bool = True) -> dict[str, Path]:
-    """Every layout path and the file that provides it: the site's wins over the theme's (no search page
-    without search)."""
-    files = _walk(THEME_DIR)
-    files.update(_walk(settings.layouts_path))
+def layout_files(settings: Settings, search: bool = True) -> tuple[dict[str, Path], list[Diagnostic]]:
+    """Every layout path and the file that provides it (the site's wins over the theme's; no search page
+    without search), and warnings about the site's layout files that were skipped (symlinks out of the
+    site, pipes)."""
+    files = _theme_files()
+    found, problems = walk(settings.layouts_path, settings.site_dir, layout_ignored,
+                           skip=(settings.output_path, settings.state_path))
+    files.update((Path(f.path).relative_to(settings.layouts_path).as_posix(), Path(f.path)) for f in found)
     if not search:
         files.pop("search.html", None)
-    return dict(sorted(files.items()))
+    return dict(sorted(files.items())), problems
 
 
 def is_template(path: str) -> bool:

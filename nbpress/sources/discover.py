@@ -9,14 +9,11 @@ import subprocess
 from pathlib import Path
 
 from nbpress.config import Settings
+from nbpress.errors import Diagnostic
+from nbpress.files import walk
 from nbpress.model import Asset, SourceFile
 
 _PERCENT = re.compile(rb"^# %%|^# ---\n# jupyter:", re.MULTILINE)
-_SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "node_modules"}
-
-
-def _skipped(name: str) -> bool:
-    return name.startswith(".") or name.endswith(("~", ".swp", ".tmp")) or name.startswith("#")
 
 
 def is_percent_script(path: Path) -> bool:
@@ -25,38 +22,34 @@ def is_percent_script(path: Path) -> bool:
         return bool(_PERCENT.search(handle.read(65536)))
 
 
-def discover(settings: Settings) -> tuple[list[SourceFile], list[Asset]]:
-    """Every source and every asset under the content folder, sorted by path."""
+def discover(settings: Settings) -> tuple[list[SourceFile], list[Asset], list[Diagnostic]]:
+    """Every source and every asset under the content folder, sorted by path, and warnings about files skipped.
+
+    What is ignored, and which symlinks are followed, is decided by nbpress.files (the dev server watches
+    through the same walk).
+    """
     content = settings.content_path
-    output = settings.output_path
+    site = settings.site_dir
     sources: list[SourceFile] = []
     assets: list[Asset] = []
-    site = settings.site_dir
-    for folder, dirs, files in os.walk(content):
-        here = Path(folder)
-        dirs[:] = sorted(
-            d for d in dirs if not _skipped(d) and d not in _SKIP_DIRS and (here / d).resolve() != output
-        )
-        stems = {name[:-6] for name in files if name.endswith(".ipynb")}
-        for name in sorted(files):
-            if _skipped(name):
-                continue
-            full = here / name
-            path = full.relative_to(site).as_posix()
-            rel = full.relative_to(content).as_posix()
-            stem, ext = os.path.splitext(name)
-            st = full.stat()
-            sig = f"{st.st_mtime_ns}-{st.st_size}"
-            if ext == ".ipynb":
-                sources.append(SourceFile(path, rel, "ipynb", st.st_mtime, sig))
-            elif ext == ".md":
-                sources.append(SourceFile(path, rel, "md", st.st_mtime, sig, paired=stem in stems))
-            elif ext == ".py" and is_percent_script(full):
-                if stem not in stems:  # a paired .py is the .ipynb's twin, not a page
-                    sources.append(SourceFile(path, rel, "py", st.st_mtime, sig))
-            else:
-                assets.append(Asset(path, rel, sig))
-    return sources, assets
+    found, problems = walk(content, site, skip=(settings.output_path, settings.state_path))
+    notebooks = {f.path[: -len(".ipynb")] for f in found if f.path.endswith(".ipynb")}
+    in_site, in_content = len(str(site)) + 1, len(str(content)) + 1  # the walk's paths start with the folder's
+    for item in found:
+        full, st = item.path, item.stat
+        path, rel = full[in_site:].replace(os.sep, "/"), full[in_content:].replace(os.sep, "/")
+        stem, ext = os.path.splitext(full)
+        sig = f"{st.st_mtime_ns}-{st.st_size}"
+        if ext == ".ipynb":
+            sources.append(SourceFile(path, rel, "ipynb", st.st_mtime, sig))
+        elif ext == ".md":
+            sources.append(SourceFile(path, rel, "md", st.st_mtime, sig, paired=stem in notebooks))
+        elif ext == ".py" and is_percent_script(Path(full)):
+            if stem not in notebooks:  # a paired .py is the .ipynb's twin, not a page
+                sources.append(SourceFile(path, rel, "py", st.st_mtime, sig))
+        else:
+            assets.append(Asset(path, rel, sig))
+    return sources, assets, problems
 
 
 def git_dates(site_dir: Path, paths: list[str]) -> dict[str, dt.datetime]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,10 +72,90 @@ def split(text: str) -> tuple[str | None, str, int]:
     return block, rest, text[: len(text) - len(rest)].count("\n") + 1
 
 
+MAX_YAML_VALUES = 10_000  # front matter whose aliases expand past this is refused: an alias bomb ("billion laughs")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values a node stands for once every alias is written out; each shared node is counted
+    once (time in the number of nodes, not in the expansion); a node that contains itself is endless."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # on the path from the root: meeting one again is a cycle (`&a [*a]`)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, counted = stack.pop()
+        if counted:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_nodes:
+            return MAX_YAML_VALUES + 1
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _refuse_bombs(node: yaml.Node | None, where: Where) -> None:
+    if node is not None and _expanded_size(node) > MAX_YAML_VALUES:
+        raise NbpressError(where.at(None, f"invalid front matter: its aliases (*name) expand to more than "
+                                          f"{MAX_YAML_VALUES:,} values; write the values out instead"))
+
+
+def load_yaml(block: str, where: Where) -> Any:
+    """The value of a YAML block, refused (NbpressError) when its aliases expand past MAX_YAML_VALUES.
+
+    Composing first and counting shared nodes once takes time in the block's length, not in its expansion.
+    """
+    if "*" not in block:  # no aliases: nothing can expand
+        return yaml.load(block, Loader=_Loader)
+    loader = _Loader(block)
+    try:
+        node = loader.get_single_node()
+        _refuse_bombs(node, where)
+        return loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
+def check_aliases(block: str, where: Where) -> None:
+    """Refuse a YAML header whose aliases expand past MAX_YAML_VALUES before jupytext reads it (which expands them)."""
+    if "*" not in block:
+        return
+    loader = _Loader(block)
+    try:
+        while loader.check_node():
+            _refuse_bombs(loader.get_node(), where)
+    except yaml.YAMLError:
+        pass  # not YAML: the notebook's reader says so, with its line
+    finally:
+        loader.dispose()
+
+
+def quoted(value: Any, limit: int = 160) -> str:
+    """A value as an error message shows it: repr, cut short (front matter can hold anything)."""
+    text = _QUOTE.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_QUOTE = reprlib.Repr()
+_QUOTE.maxstring = _QUOTE.maxother = 60
+_QUOTE.maxlist = _QUOTE.maxtuple = _QUOTE.maxdict = _QUOTE.maxset = 6
+
+
 def parse_yaml(block: str, where: Where) -> dict[str, Any]:
     """The mapping in a YAML block; NbpressError pointing at the line if it is not one."""
     try:
-        data = yaml.load(block, Loader=_Loader)
+        data = load_yaml(block, where)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -140,7 +221,7 @@ def check(raw: dict[str, Any], where: Where) -> tuple[FrontMatter, list[Diagnost
     problems: list[Diagnostic] = []
 
     def bad(key: str, expected: str) -> None:
-        problems.append(where.at(key, f"invalid front matter: '{key}' must be {expected}, not {raw[key]!r}"))
+        problems.append(where.at(key, f"invalid front matter: '{key}' must be {expected}, not {quoted(raw[key])}"))
 
     if "title" in raw and raw["title"] is not None:
         if isinstance(raw["title"], (str, int, float)) and not isinstance(raw["title"], bool):

@@ -12,7 +12,7 @@ from nbpress import __version__
 from nbpress.errors import Diagnostic, NbpressError
 from nbpress.hashing import digest
 from nbpress.model import Author, Page, SourceFile, SourceKind
-from nbpress.sources.front_matter import FrontMatter, Where, check, parse_yaml, split
+from nbpress.sources.front_matter import FrontMatter, Where, check, check_aliases, parse_yaml, split
 from nbpress.sources.links import content_link, content_root
 from nbpress.sources.markdown import render_markdown
 from nbpress.urls import slugify
@@ -153,10 +153,12 @@ def read_notebook(source: SourceFile, text: str) -> dict[str, Any]:
 
 def load_notebook(source: SourceFile, text: str, raw: bytes, kind: SourceKind) -> Page:
     """A notebook: front matter as DESIGN.md orders it; cells kept for execution and rendering."""
-    nb = read_notebook(source, text)
     header = split(text)[0] if source.kind != "ipynb" else None
     if source.kind == "py":
         header = _py_header(text)
+    if header is not None:
+        check_aliases(header, Where(source.path, first_line=1, text=header))
+    nb = read_notebook(source, text)
     raw_fm, skip, where = notebook_front_matter(nb, source.path, header)
     fm, problems = check(raw_fm, where)
     if problems:

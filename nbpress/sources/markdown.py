@@ -132,7 +132,7 @@ def render_markdown(
     for i, token in enumerate(tokens):
         if token.type == "heading_open":
             label = _text(tokens[i + 1]).strip()
-            base = slugify(label)
+            base = slugify(label, max_bytes=None)  # an anchor names no file: headings keep their whole id
             anchor, n = base, 1
             while anchor in ids:
                 n += 1

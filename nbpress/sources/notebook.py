@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nbpress.ansi import ansi_to_html
 from nbpress.model import Heading, Page, PageFile
 from nbpress.sources.links import content_link
 from nbpress.sources.markdown import highlight, render_markdown
+from nbpress.sources.streams import joined_streams, long_text_html
 
 # Richest first, as Jupyter and nbconvert choose.
 MIME_ORDER = (
@@ -119,7 +119,7 @@ def _rich(output: dict[str, Any], name: str, ctx: _Context) -> str:
             rendered = render_markdown(_text(value), title="", resolve=resolve, ids=ctx.ids)
             ctx.has_math = ctx.has_math or rendered.has_math
             return f'<div class="output-markdown">{rendered.html}</div>'
-        return f'<pre class="output-text">{ansi_to_html(_text(value))}</pre>'
+        return f'<pre class="output-text">{long_text_html(_text(value))}</pre>'
     return ""
 
 
@@ -131,19 +131,18 @@ def _script_json(value: Any) -> str:
 def render_outputs(outputs: list[dict[str, Any]], cell_number: int, ctx: _Context) -> str:
     """The HTML of one code cell's outputs."""
     parts: list[str] = []
+    streams = joined_streams(outputs)  # consecutive outputs of one stream are one text (then cut if too long)
     for k, output in enumerate(outputs, 1):
         kind = output.get("output_type")
         name = f"cell{cell_number}-{k}"
         if kind == "stream":
-            stream = output.get("name", "stdout")
-            text = ansi_to_html(_collapse_cr(_text(output.get("text"))))
-            if parts and parts[-1].startswith(f'<pre class="output-stream {stream}">'):
-                parts[-1] = parts[-1][: -len("</pre>")] + text + "</pre>"
-            else:
-                parts.append(f'<pre class="output-stream {stream}">{text}</pre>')
+            joined = streams[k - 1]
+            if joined is not None:
+                stream = output.get("name", "stdout")
+                parts.append(f'<pre class="output-stream {stream}">{long_text_html(_collapse_cr(joined))}</pre>')
         elif kind == "error":
             trace = "\n".join(output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"])
-            parts.append(f'<pre class="output-error">{ansi_to_html(trace)}</pre>')
+            parts.append(f'<pre class="output-error">{long_text_html(trace)}</pre>')
         elif kind in ("display_data", "execute_result"):
             rich = _rich(output, name, ctx)
             if rich:
