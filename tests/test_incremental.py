@@ -131,3 +131,13 @@ def test_a_route_that_reads_nothing_that_changed_is_not_rendered_again(blog: Sit
     # The post, its neighbour (handed to its layout), and every page listing it.
     assert made == {"posts/d/index.html", "posts/c/index.html", "index.html", "categories/y/index.html",
                     "tags/t/index.html", "tags/u/index.html"}
+
+
+@pytest.mark.parametrize(("seed", "search"), [(1, False), (2, False), (3, False), (4, False), (5, False), (6, True)])
+def test_random_edits_keep_a_build_in_place_equal_to_one_from_nothing(tmp_path: Path, seed: int,
+                                                                      search: bool) -> None:
+    """The seeded walk of bench/edits.py, short: `python -m bench.incremental` runs the long one."""
+    from bench.incremental import check_seed
+
+    result = check_seed(seed, edits=10, posts=6, work=tmp_path, search=search)
+    assert result.equal, result.summary()
