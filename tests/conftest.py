@@ -58,8 +58,9 @@ LAYOUTS: dict[str, str] = {
     "style.css": "body { margin: 0 }\n",
 }
 
-# execute = "off": these tests are about everything but execution (tests/test_execute.py is).
-NBPRESS_TOML = 'title = "Test site"\nexecute = "off"\njobs = 1\n'
+# execute = "off", search = false: these tests are about everything but execution (tests/test_execute.py
+# is) and search (tests/test_search.py is).
+NBPRESS_TOML = 'title = "Test site"\nexecute = "off"\njobs = 1\nsearch = false\n'
 
 
 # --- sources -------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    (tmp_path / "nbpress.toml").write_text(f'title = "Feeds"\nauthor = "Ada"\nbase_url = "{BASE}"\n')
+    (tmp_path / "nbpress.toml").write_text(f'title = "Feeds"\nauthor = "Ada"\nbase_url = "{BASE}"\nsearch = false\n')
     for rel, front in POSTS.items():
         path = tmp_path / "notebooks" / rel
         path.parent.mkdir(parents=True, exist_ok=True)

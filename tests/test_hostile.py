@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import JUPYTEXT_MD_HEADER, NBPRESS_TOML, Site, code, display, nb, percent, raw, stream, tree
+from conftest import JUPYTEXT_MD_HEADER, Site, code, display, nb, percent, raw, stream, tree
 from test_leaks import launch
 from test_serve import Server
 
@@ -26,12 +26,6 @@ from nbpress.serve.http import allowed_hosts, host_allowed
 from nbpress.sources.front_matter import MAX_YAML_VALUES
 from nbpress.sources.streams import MAX_CHARS, MAX_LINES, joined_streams, shorten
 from nbpress.urls import MAX_SEGMENT_BYTES, slugify
-
-
-@pytest.fixture(autouse=True)
-def no_search(site: Site) -> None:
-    site.write("nbpress.toml", NBPRESS_TOML + "search = false\n")  # these tests are not about search
-
 
 # --- YAML alias bombs -----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import NBPRESS_TOML, Site, markdown_cell, nb, tree
+from conftest import Site, markdown_cell, nb, tree
 from test_serve import Server
 
 from nbpress.files import ignored
@@ -22,11 +22,6 @@ from nbpress.site.theme import layout_files
 from nbpress.sources.discover import discover
 
 POST = "---\ntitle: {title}\ndate: 2024-05-01\n---\n{body}\n"
-
-
-@pytest.fixture(autouse=True)
-def no_search(site: Site) -> None:
-    site.write("nbpress.toml", NBPRESS_TOML + "search = false\n")  # these tests are not about search
 
 
 @pytest.fixture
