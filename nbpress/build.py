@@ -20,8 +20,9 @@ from nbpress.model import Asset, Collection, OutputFile, Page, SourceFile
 from nbpress.output.state import BuildState, load_state, save_state
 from nbpress.parallel import pmap
 from nbpress.site.theme import is_route, is_template, layout_files, vendor_files
-from nbpress.sources.discover import discover, git_dates
+from nbpress.sources.discover import discover, undated_dates
 from nbpress.store import Store
+from nbpress.urls import encode_path
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def load_pages(settings: Settings, sources: list[SourceFile], state: BuildState,
             pages.append(result)
     undated = [p.source for p in pages if not p.dated]
     if undated:
-        dates = git_dates(settings.site_dir, undated)
+        dates, notes = undated_dates(settings.site_dir, undated)
+        problems.extend(notes)
         pages = [
             dataclasses.replace(p, date=dates[p.source], digest=digest(p.digest, str(dates[p.source])))
             if p.source in dates else p
@@ -186,6 +188,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
             if page.notebook is not None:
                 pages_by_source[page.source] = render_notebook(page, settings.site_dir, settings.content_dir)
         pages = list(pages_by_source.values())
+    problems.extend(w for p in pages for w in p.warnings)  # found while loading and rendering each page
     # A post dated in the future is a draft until its date (then the next build publishes it).
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     upcoming = sorted(p.date for p in pages if p.date > now)
@@ -245,7 +248,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
     data = RenderInput(
         settings=settings, layout_dirs=layout_dirs(settings), pages={p.source: p for p in pages},
         categories=categories, tags=tags, years=years,
-        source_urls={"/" + p.source[len(settings.content_dir) + 1:]: p.url for p in pages if p.url},
+        source_urls={encode_path("/" + p.source[len(settings.content_dir) + 1:]): p.url for p in pages if p.url},
         layouts_digest=_layouts_digest(layouts) + digest(repr(dataclasses.asdict(settings))),
         compiled=Store(settings.site_dir).templates_dir(),
     )
