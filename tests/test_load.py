@@ -587,3 +587,9 @@ def test_raw_cell_of_fenced_prose_is_no_front_matter(site: Site) -> None:
     site.post("raw.ipynb", nb(raw("---\nContent.\n---"), markdown_cell("# The Title"), code("x = 1")))
     page = site.load("raw.ipynb")
     assert page.title == "The Title"
+
+
+def test_a_post_loading_scripts_from_another_host_is_a_warning(site: Site) -> None:
+    site.post("p.md", '---\ntitle: P\n---\nText.\n\n<script src="https://platform.twitter.com/widgets.js"></script>\n')
+    (warning,) = site.load("p.md").warnings
+    assert warning.path == "notebooks/p.md" and "another host, platform.twitter.com" in warning.message

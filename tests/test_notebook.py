@@ -305,8 +305,8 @@ def test_scripts_from_other_hosts_are_named(site: Site) -> None:
                   code("display(html)", outputs=[display({"text/html": bokeh})]))
     found = sorted(w.message for w in page.warnings)
     assert len(found) == 2
-    assert "cell 1 load files from another host, cdnjs.cloudflare.com" in found[0]
-    assert "cell 2 load files from another host, cdn.bokeh.org" in found[1]
+    assert "cell 1 loads files from another host, cdnjs.cloudflare.com" in found[0]
+    assert "cell 2 loads files from another host, cdn.bokeh.org" in found[1]
 
 
 def test_remove_stderr_and_remove_stdout_tags(site: Site) -> None:

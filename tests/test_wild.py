@@ -323,9 +323,9 @@ def test_outputs_from_other_hosts_are_named(tmp_path: Path) -> None:
     ))
     result = site.cli("build")
     assert result.returncode == 0, result.stderr
-    assert ("notebooks/charts.ipynb: warning: outputs in cell 2 load files from another host, vega.github.io"
+    assert ("notebooks/charts.ipynb: warning: cell 2 loads files from another host, vega.github.io"
             in result.stderr)
-    assert "outputs in cell 3 load files from another host, code.highcharts.com" in result.stderr
+    assert "cell 3 loads files from another host, code.highcharts.com" in result.stderr
     check = site.cli("check")
     assert check.returncode == 0  # a warning: the page works online
     assert ("posts/charts/index.html:" in check.stderr

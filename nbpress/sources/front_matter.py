@@ -47,7 +47,8 @@ class Where:
         if self.first_line is not None:
             line = self.first_line
             if key is not None:
-                match = re.search(rf"^[ \t]*{re.escape(key)}\s*:", self.text, re.MULTILINE)
+                match = (re.search(rf"^{re.escape(key)}\s*:", self.text, re.MULTILINE)  # a top-level key first
+                         or re.search(rf"^[ \t]+{re.escape(key)}\s*:", self.text, re.MULTILINE))
                 if match:
                     line += self.text.count("\n", 0, match.start())
         return Diagnostic(message, self.path, line, self.cell, severity)  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from nbpress.sources.links import content_link, content_root
 from nbpress.sources.markdown import first_h1, render_markdown
 from nbpress.sources.options import option_tags
 from nbpress.sources.structure import check_notebook
-from nbpress.urls import slugify
+from nbpress.urls import script_hosts, slugify
 
 NOTEBOOK_KEYS = ("jupyter", "jupytext", "kernelspec")
 _FASTPAGES_KEY = re.compile(r"^-\s+([\w-]+)\s*:\s*(.*)$")
@@ -103,6 +103,9 @@ def load_markdown(source: SourceFile, text: str, raw: bytes, site_dir: Path) -> 
     links: list[str] = []
     resolve = content_link(source.rel, links, content_root(source, site_dir))
     rendered = render_markdown(body, title=fm.title, resolve=resolve)
+    warnings += [Diagnostic(f"the post loads files from another host, {host}: readers' browsers contact it, and "
+                            "the page does not work offline", source.path, severity="warning")
+                 for host in script_hosts(rendered.html)]
     return _page(
         source, fm, "markdown", raw,
         title=rendered.title, excerpt=rendered.excerpt, body=rendered.html,

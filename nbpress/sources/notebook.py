@@ -194,7 +194,7 @@ def _rich(output: dict[str, Any], name: str, ctx: _Context) -> str:
             return f'<div class="output-markdown">{rendered.html}</div>'
         if mime == "text/plain":
             return f'<pre class="output-text">{ansi_to_html(value)}</pre>'
-    if any(mime in data for mime in ("application/vnd.plotly.v1+json",)):
+    if "application/vnd.plotly.v1+json" in data and not plotly_available():
         return ('<div class="output-notice" role="note">This Plotly figure cannot be shown: the site was built '
                 "without the plotly package, and the notebook saved no other view of it.</div>")
     return ""
@@ -254,7 +254,7 @@ def _lexer(meta: dict[str, Any], language: str) -> str | None:
     """The Pygments lexer the kernel names; IPython's for Python, so that `!pip` and `%magic` are not errors."""
     lexer = meta.get("language_info", {}).get("pygments_lexer")
     if isinstance(lexer, str) and lexer.strip():
-        return lexer.strip()
+        return "ipython3" if lexer.strip().startswith("ipython") else lexer.strip()  # ipython2: Python 2 notebooks
     return "ipython3" if language.lower() in ("python", "python3", "ipython") else None
 
 
@@ -270,8 +270,8 @@ def _warnings(page: Page, ctx: _Context) -> list[Diagnostic]:
     for host, where in sorted(ctx.hosts.items()):
         shown = ", ".join(map(str, sorted(where)))
         found.append(Diagnostic(
-            f"outputs in cell{'s' * (len(where) > 1)} {shown} load files from another host, {host}: readers' "
-            "browsers contact it, and the page does not work offline", page.source, severity="warning"))
+            f"cell{'s' * (len(where) > 1)} {shown} load{'s' * (len(where) == 1)} files from another host, {host}: "
+            "readers' browsers contact it, and the page does not work offline", page.source, severity="warning"))
     return found
 
 
@@ -323,6 +323,7 @@ def render_notebook(page: Page, site_dir: Path | None = None, content_dir: str =
             ctx.headings.extend(rendered.headings)
             ctx.has_math = ctx.has_math or rendered.has_math
             body = rendered.html
+            _note_hosts(body, ctx)  # raw HTML in Markdown can load scripts too
             if "footnote" in body:  # each cell numbers its footnotes from 1: keep their ids apart
                 body = _FOOTNOTE_ID.sub(rf"\1\2-cell{number}-\3", body)
             if not _ANCHORS_ONLY.fullmatch(body):
