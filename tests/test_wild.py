@@ -169,6 +169,7 @@ def blog(tmp_path_factory: pytest.TempPathFactory) -> Site:
     for name, title in (("c#-tips.md", "C Sharp"), ("what?.md", "A Question"), ("100%.md", "All Of It")):
         site.post(name, f"---\ntitle: {title}\ndate: 2019-01-01\n---\nBody of {title}.\n")
     site.post("nextjs/preview.md", NEXT_POST)
+    site.post("2020-05-05-hidden.md", "---\ntitle: Off The Home Page\nhide: true\n---\nShared by link.\n")
     for path in ("assets/blog/preview/cover.jpg", "assets/blog/authors/joe.jpeg", "images/chart-preview.png",
                  "images/diagram.png"):
         site.post(path, b"\xff\xd8\xff\xe0 not really an image")
@@ -219,6 +220,8 @@ def test_sticky_rank_pins_the_post_to_the_top_of_the_home_page(blog: Site) -> No
     titles = re.findall(r'class="card-title"><a href="[^"]*">([^<]*)</a>', home)
     assert titles[0] == "Fastpages: A Notebook Post"  # dated 2020, pinned above the newer posts
     assert titles.index("Preview Mode for Static Generation") < titles.index("A Quarto Notebook")
+    assert "Off The Home Page" not in titles  # fastpages' hide: true
+    assert "Shared by link." in _page(blog, "/posts/hidden/")
 
 
 def test_altair_html_is_drawn_with_the_sites_own_vega(blog: Site) -> None:

@@ -119,8 +119,10 @@ def plan_routes(
     problems: list[Diagnostic] = []
     pages = sorted(pages, key=lambda p: (p.date, p.source), reverse=True)
     listed = tuple(p.source for p in pages)
-    # The home page lists pinned posts first (fastpages' sticky_rank: lowest rank first), then by date.
-    home = tuple(p.source for p in sorted(pages, key=lambda p: (p.pinned is None, p.pinned or 0)))
+    # The home page lists pinned posts first (fastpages' sticky_rank: lowest rank first), then by date; fastpages'
+    # `hide: true` keeps a post off it (its page, feeds and collections stay).
+    home = tuple(p.source for p in sorted(pages, key=lambda p: (p.pinned is None, p.pinned or 0))
+                 if p.meta.get("hide") is not True)
     routes: list[Route] = []
     post_layout = _slug_layout(layouts)
     if post_layout:
