@@ -11,6 +11,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -61,9 +62,50 @@ def highlight(code: str, language: str, lexer: str | None = None) -> str:
     return f'<div class="highlight"><pre><code{cls}>{body}</code></pre></div>\n'
 
 
+# Admonitions as MyST (Jupyter Book) writes them, ```{note} or :::{note}, and Quarto, ::: {.callout-note}.
+ADMONITIONS = ("note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error", "seealso",
+               "admonition")
+_MYST_DIRECTIVE = re.compile(r"\{(\w+)\}\s*(.*)")
+_QUARTO_CALLOUT = re.compile(r"\{\s*\.callout-(\w+)([^}]*)\}\s*(.*)")
+_DIRECTIVE_OPTION = re.compile(r"\A(?::[\w-]+:.*\n)+")  # `:class: dropdown` lines at a directive's top
+
+
+def _callout(info: str) -> tuple[str, str] | None:
+    """The kind and title of an admonition's opening line (after its fence), or None if it is not one."""
+    info = info.strip()
+    myst = _MYST_DIRECTIVE.fullmatch(info)
+    if myst and myst[1] in ADMONITIONS:
+        kind = "note" if myst[1] == "admonition" else myst[1]
+        return kind, myst[2].strip() or ("See also" if kind == "seealso" else kind.capitalize())
+    quarto = _QUARTO_CALLOUT.fullmatch(info)
+    if quarto:
+        title = re.search(r"""title\s*=\s*["']([^"']*)["']""", quarto[2])
+        return quarto[1].lower(), (title[1] if title else quarto[3].strip()) or quarto[1].capitalize()
+    return None
+
+
+def _callout_open(kind: str, title: str) -> str:
+    return (f'<div class="callout callout-{html.escape(kind)}" role="note">'
+            f'<p class="callout-title">{html.escape(title)}</p>\n')
+
+
 def _fence(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
+    callout = _callout(token.info)
+    if callout is not None:  # its content is Markdown, rendered like the rest of the page
+        inner = render_markdown(_DIRECTIVE_OPTION.sub("", token.content), title="", resolve=env.get("resolve"),
+                                ids=env.get("ids"))
+        if inner.has_math:
+            env["has_math"] = True
+        return _callout_open(*callout) + inner.html + "</div>\n"
     return highlight(token.content, token.info.strip())
+
+
+def _container(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    if token.nesting == -1:
+        return "</div>\n"
+    return _callout_open(*(_callout(token.info) or ("note", "Note")))
 
 
 def _math(content: str, options: dict[str, Any]) -> str:
@@ -83,8 +125,11 @@ def engine() -> MarkdownIt:
         .use(footnote_plugin)
         .use(tasklists_plugin)
         .use(dollarmath_plugin, allow_space=False, allow_digits=False, renderer=_math)
+        .use(container_plugin, "callout", validate=lambda params, *_: _callout(params) is not None)
     )
     md.add_render_rule("fence", _fence)
+    md.add_render_rule("container_callout_open", _container)
+    md.add_render_rule("container_callout_close", _container)
     md.add_render_rule("code_block", lambda _r, tokens, idx, _o, _e: highlight(tokens[idx].content, ""))
     return md
 
@@ -154,10 +199,10 @@ def render_markdown(
     heading also carries the id Jupyter gives it, so that `nb.ipynb#Some-Heading` links land.
     """
     md = engine()
-    env: dict[str, Any] = {}
+    ids = set() if ids is None else ids
+    env: dict[str, Any] = {"resolve": resolve, "ids": ids}  # for the Markdown inside admonitions
     tokens = md.parse(text, env)
     found: str | None = None
-    ids = set() if ids is None else ids
     lead = ""
     first = next((i for i, t in enumerate(tokens) if t.type not in ("html_block",)), None)
     if first is not None and tokens[first].type == "heading_open" and tokens[first].tag == "h1":
@@ -203,7 +248,7 @@ def render_markdown(
                     if isinstance(value, str):
                         child.attrSet(attr, resolve(value))
     body = lead + md.renderer.render(tokens, md.options, env)
-    return Rendered(body, tuple(headings), found, excerpt, has_math)
+    return Rendered(body, tuple(headings), found, excerpt, has_math or bool(env.get("has_math")))
 
 
 def _anchor(name: str) -> str:
