@@ -189,7 +189,11 @@ def test_any_front_matter_builds_or_names_the_post(fm: dict[str, Any], in_notebo
         assert pages, "a build that succeeds writes the posts"
 
 
-markdown_text = st.text(alphabet=st.sampled_from(list("#*_`[]()<>!$\\|-=:.%0 \naAé/?")) | st.characters(), max_size=120)
+SNIPPETS = ["```{note}\n", "```{admonition} T\n:class: x\n", ":::{.callout-tip title='t'}\n", ":::\n", "```\n",
+            "# ", "## ", "Title\n=====\n", "$x$", "$$\ny\n$$\n", "[a](b.md#c)", "[%](a%00b.md)", "![i](x.png)",
+            "<script src='//h/x.js'></script>", "\n\n", "text ", "> Note: ", "- item\n", "| a | b |\n|---|---|\n",
+            "[^1]\n\n[^1]: f\n", "<a id='x'>", "&amp;", "\\(", "`code`"]
+markdown_text = st.lists(st.sampled_from(SNIPPETS) | st.text(max_size=8), max_size=14).map("".join)
 
 
 @FUZZ
