@@ -25,6 +25,7 @@ from nbpress.site.route import SitePlan, plan_site
 from nbpress.site.theme import layout_files
 from nbpress.sources.discover import discover
 from nbpress.store import Store
+from nbpress.urls import encode_path
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
                                        seconds=time.perf_counter() - started)
         pages = _load(settings, sources, state, report)
         pages, watched = _execute(settings, pages, executor, progress, report, result)
+        report.extend([w for p in pages.values() for w in p.warnings])  # found loading and rendering each page
         plan, files = _plan(settings, layouts, pages, assets, now, report)
         report.stop_on_errors()
         result.warnings = report.warnings
@@ -147,7 +149,7 @@ def _load(settings: Settings, sources: list[SourceFile], state: BuildState, repo
             report.extend(loaded)
         elif loaded is not None:
             pages[loaded.source] = loaded
-    return _with_git_dates(settings, pages)
+    return _with_git_dates(settings, pages, report)
 
 
 def _load_chunk(site_dir: Path, chunk: Sequence[SourceFile]) -> list[Page | list[Diagnostic] | None]:
@@ -162,14 +164,15 @@ def _load_chunk(site_dir: Path, chunk: Sequence[SourceFile]) -> list[Page | list
     return out
 
 
-def _with_git_dates(settings: Settings, pages: dict[str, Page]) -> dict[str, Page]:
-    """Undated pages take their git date when git knows the file (looked up every build: commits change it)."""
+def _with_git_dates(settings: Settings, pages: dict[str, Page], report: Diagnostics) -> dict[str, Page]:
+    """Undated pages take the date git first knew the file (looked up every build: a commit can add it)."""
     undated = [p.source for p in pages.values() if not p.dated]
     if not undated:
         return pages
-    from nbpress.sources.discover import git_dates
+    from nbpress.sources.discover import undated_dates
 
-    dates = git_dates(settings.site_dir, undated)
+    dates, notes = undated_dates(settings.site_dir, undated)
+    report.extend(notes)
     return {s: dataclasses.replace(p, date=dates[s], digest=digest(p.digest, str(dates[s]))) if s in dates else p
             for s, p in pages.items()}
 
@@ -250,7 +253,7 @@ def _render_input(settings: Settings, plan: SitePlan, layouts: dict[str, Path]) 
     content = "/" + settings.content_dir.strip("/") + "/"
     site = SiteData(
         pages={p.source: p for p in plan.pages}, collections=plan.collections,
-        source_urls={"/" + p.source[len(content) - 1:]: p.url for p in plan.pages if p.url},
+        source_urls={encode_path("/" + p.source[len(content) - 1:]): p.url for p in plan.pages if p.url},
         layouts={name: digest(path.read_bytes()) for name, path in layouts.items()},
         settings=settings_digest(settings),
     )

@@ -75,7 +75,10 @@ def cli() -> None:
 @cli.command()
 @click.option("--site", default=".", show_default=True, type=click.Path(file_okay=False), help="The site folder.")
 @click.option("--output", default=None, help="Where to write the site (default: output/ in the site).")
-@click.option("--execute", type=click.Choice(EXECUTE_MODES), default=None, help="Which notebooks to run.")
+@click.option("--execute", type=click.Choice(EXECUTE_MODES), default=None,
+              help="Which notebooks to run. auto (default): only notebooks never run (jupytext text notebooks, "
+                   ".ipynb saved without outputs); one holding any output or execution count is published as "
+                   "saved. cache: every notebook, through the cache. force: every notebook, afresh. off: none.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Notebooks run at once (default: cores).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds a cell may run.")
 @click.option("--drafts", is_flag=True, default=None, help="Include drafts.")
@@ -131,7 +134,8 @@ def clean(site: str, cache: bool) -> None:
 @click.option("--site", default=".", show_default=True, type=click.Path(file_okay=False), help="The site folder.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every network).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
-@click.option("--execute", type=click.Choice(EXECUTE_MODES), default=None, help="Which notebooks to run.")
+@click.option("--execute", type=click.Choice(EXECUTE_MODES), default=None,
+              help="Which notebooks to run (as for build; auto: only notebooks saved without outputs).")
 @click.option("--drafts", is_flag=True, default=None, help="Include drafts.")
 def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | None) -> None:
     """Serve the site, rebuild what a change affects and reload the browser."""

@@ -91,7 +91,12 @@ def _read_file(site_dir: Path) -> tuple[dict[str, Any], str | None, str]:
         path = site_dir / name
         if not path.is_file():
             continue
-        text = path.read_text(encoding="utf-8")
+        data_bytes = path.read_bytes()
+        try:
+            text = data_bytes.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            where = data_bytes[: exc.start].count(b"\n") + 1
+            raise SettingsError(Diagnostic("not UTF-8 text (save the file as UTF-8)", name, where)) from None
         try:
             data: Any = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from nbpress.errors import Diagnostic
+
 SourceKind = Literal["markdown", "ipynb", "py", "md-notebook"]
 
 
@@ -83,6 +85,11 @@ class Page:
     links: tuple[str, ...] = ()  # site paths of the sources the body links to ("/b.md")
     probes: tuple[tuple[str, bool], ...] = ()  # files the body looked for, and whether they were there
     url: str = ""  # set by routing
+    warnings: tuple[Diagnostic, ...] = ()  # problems found while loading or rendering it, for the build to report
+    key_lines: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)  # front-matter key: line, cell
+    pinned: int | None = None  # sticky_rank / pinned: listed first on the home page, lowest rank first
+    permalink: str | None = None  # the page's own URL, instead of its layout's
+    aliases: tuple[str, ...] = ()  # old URLs that redirect to the page
 
     @property
     def reading_minutes(self) -> int:

@@ -89,7 +89,36 @@ def absolute(target: str, base_url: str, site_url: str = "") -> str:
     return base_path(base_url)[:-1] + quote(target, safe="/#?=&%~:+@!$,;")
 
 
+def encode_path(path: str) -> str:
+    """A site path with the characters that would end or change it (`#`, `?`, `%`, spaces) percent-encoded."""
+    return re.sub(r"[%#?\s]", lambda m: quote(m.group()), path)
+
+
 def output_file(url: str) -> str:
     """The file under output/ that serves a site path."""
     path = url.lstrip("/")
     return path + "index.html" if path.endswith("/") or not path else path
+
+
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)(?:</script\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+_SRC = re.compile(r"""\ssrc\s*=\s*["']?([^\s"'>]+)""", re.IGNORECASE)
+_TYPE = re.compile(r"""\stype\s*=\s*["']?([^\s"'>]+)""", re.IGNORECASE)
+_QUOTED_URL = re.compile(r"""["'`](?:https?:)?//([A-Za-z0-9][A-Za-z0-9.-]*(?::\d+)?)(?=[/"'`?#])""")
+_JS_TYPES = ("", "text/javascript", "application/javascript", "module")
+
+
+def script_hosts(html: str) -> list[str]:
+    """The other hosts an HTML fragment's scripts load from, sorted: those of <script src>, and those its
+    inline scripts name (require.js paths, script loaders such as Altair's)."""
+    if "<script" not in html.lower():
+        return []
+    hosts: set[str] = set()
+    for attrs, body in _SCRIPT.findall(html):
+        kind = _TYPE.search(attrs)
+        if kind and kind.group(1).lower() not in _JS_TYPES:
+            continue  # JSON data for a page script (figures, specs, widget state), not code
+        src = _SRC.search(attrs)
+        if src and "//" in src.group(1) and urlsplit(src.group(1)).netloc:
+            hosts.add(urlsplit(src.group(1)).netloc.lower())
+        hosts.update(host.lower() for host in _QUOTED_URL.findall(body))
+    return sorted(hosts)

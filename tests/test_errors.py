@@ -185,11 +185,16 @@ def test_cli_first_build_with_errors_writes_nothing(site: Site) -> None:
     assert not site.output.exists()
 
 
-def test_missing_page_layout_is_an_error(site: Site) -> None:
-    site.post("post.md", "---\ntitle: A\nlayout: nowhere\n---\nBody.\n")
+def test_missing_page_layout_is_a_warning_and_an_error_when_strict(site: Site) -> None:
+    # Jekyll's `layout: post` (every fastpages post has it): the page uses the default layout.
+    site.post("post.md", "---\ntitle: A\nlayout: post\n---\nBody.\n")
     result = site.cli("build")
-    assert result.returncode == 1
-    assert "notebooks/post.md: layout 'nowhere' not found" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "notebooks/post.md:3: warning: layout 'post' is not a layout of this site" in result.stderr
+    assert "Body." in site.read("posts/post/index.html")
+    strict = site.cli("build", "--strict")
+    assert strict.returncode == 1
+    assert "notebooks/post.md:3: layout 'post'" in strict.stderr
 
 
 def test_layout_syntax_error_names_the_layout_and_line(site: Site) -> None:

@@ -171,7 +171,7 @@ IGNORED = [
 ]
 KEPT = [
     "post.md", "nb.ipynb", "script.py", "helpers.py", "cover.jpg", "data.csv", "assets/blog/x/cover.jpg",
-    "notes~draft.md", "4913.md", "Makefile", "2024-01-01-post.md", "café.md", "report.docx", "archive.tar.gz",
+    "notes~draft.md", "4913.md", "Makefile", "2024-01-01-dated.md", "café.md", "report.docx", "archive.tar.gz",
     "sub/second.md", "Temp/notes.md", "part/x.md",
 ]
 

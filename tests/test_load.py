@@ -20,6 +20,7 @@ from conftest import (
     stream,
 )
 
+from nbpress.errors import NbpressError
 from nbpress.sources.discover import discover
 from nbpress.urls import slugify
 
@@ -219,7 +220,7 @@ def test_ipynb_front_matter_in_metadata(site: Site) -> None:
     assert page.slug == "meta-slug"
     assert page.tags == ("a",)
     assert page.meta == {"series": "s1"}
-    assert '<h1 id="heading-in-the-body">Heading in the body</h1>' in page.body
+    assert '<h1 id="heading-in-the-body"><span id="Heading-in-the-body"></span>Heading in the body</h1>' in page.body
     assert page.excerpt == "First words."
 
 
@@ -383,3 +384,212 @@ def test_relative_links_name_files_beside_the_source_or_stay_page_relative(site:
     assert 'href="/guides/b.md"' in body  # another source: its page URL is filled in when rendering
     assert 'href="../other-post/"' in body  # no such file: relative to the page's URL, as written
     assert 'href="/"' in body  # the content folder itself: the site root
+
+
+# --- a notebook's structure is checked once, where it is read -----------------------------------------
+
+def _notebook(**changes: object) -> dict[str, object]:
+    """A valid notebook as JSON data, with some fields replaced."""
+    data = json.loads(nb(markdown_cell("# Title\n\nText."), code("x = 1", outputs=[stream("1\n")], execution_count=1)))
+    for path, value in changes.items():
+        target = data
+        *steps, last = path.split("__")
+        for step in steps:
+            target = target[int(step)] if step.isdigit() else target[step]  # type: ignore[index]
+        target[int(last) if last.isdigit() else last] = value  # type: ignore[index]
+    return data
+
+
+# The realistic triggers of the crashes issue 10 found (nbformat's v4_5_invalid_metadata.ipynb among them).
+ERRORS = {
+    "cell-is-a-number": (_notebook(cells__1=7), 2, "not a cell: a number"),
+    "null-in-source": (_notebook(cells__1__source=["x = 1", None]), 2, "source must be text or a list of lines"),
+    "outputs-an-object": (_notebook(cells__1__outputs={"text": "1"}), 2, "outputs must be a list, not a mapping"),
+    "outputs-of-strings": (_notebook(cells__1__outputs=["1\n"]), 2, "output 1 is text, not an output"),
+    "nbpress-a-list": (_notebook(metadata__nbpress=["title"]), None, "metadata.nbpress must be a mapping"),
+    "no-cell-type": (_notebook(cells__0__cell_type=None), 1, "the cell has no cell_type"),
+}
+WARNINGS = {
+    "no-metadata": (lambda d: d.pop("metadata"), None),
+    "nbformat-as-text": (lambda d: d.update(nbformat="4"), "nbformat must be a number, not text"),
+    "kernelspec-a-string": (lambda d: d["metadata"].update(kernelspec="BAD: should be a dict"),
+                            "metadata.kernelspec must be a mapping"),
+    "kernelspec-name-a-number": (lambda d: d["metadata"]["kernelspec"].update(name=3),
+                                 "metadata.kernelspec.name must be text"),
+    "kernelspec-language-a-list": (lambda d: d["metadata"]["kernelspec"].update(language=["py"]),
+                                   "metadata.kernelspec.language must be text"),
+    "tags-true": (lambda d: d["cells"][1]["metadata"].update(tags=True), "tags must be a list of text"),
+    "bad-base64-image": (lambda d: d["cells"][1]["outputs"].append(
+        {"output_type": "display_data", "metadata": {}, "data": {"image/png": "not base64!", "text/plain": "fig"}}),
+        "image/png is not valid base64"),
+    "bad-base64-attachment": (lambda d: d["cells"][0].update(
+        attachments={"a.png": {"image/png": "%%%"}}), "attachment 'a.png': image/png is not valid base64"),
+    "execution-count-text": (lambda d: d["cells"][1].update(execution_count="1"), "execution_count must be a number"),
+    "unknown-output-type": (lambda d: d["cells"][1]["outputs"].append({"output_type": "future"}),
+                            "unknown output_type 'future'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_malformed_notebook_is_an_error_naming_the_file_and_cell(site: Site, case: str) -> None:
+    data, cell, message = ERRORS[case]
+    site.post("bad.ipynb", json.dumps(data))
+    with pytest.raises(NbpressError) as raised:
+        site.load("bad.ipynb")
+    found = raised.value.diagnostics
+    assert [(d.path, d.cell) for d in found] == [("notebooks/bad.ipynb", cell)]
+    assert message in found[0].message
+
+
+@pytest.mark.parametrize("case", sorted(WARNINGS))
+def test_malformed_field_with_a_safe_default_is_a_warning(site: Site, case: str) -> None:
+    change, message = WARNINGS[case]
+    data = _notebook()
+    change(data)
+    site.post("odd.ipynb", json.dumps(data))
+    page = site.load("odd.ipynb")
+    assert "1\n</pre>" in page.body  # the page is whole
+    assert all(w.path == "notebooks/odd.ipynb" and w.severity == "warning" for w in page.warnings)
+    if message:
+        assert any(message in w.message for w in page.warnings), page.warnings
+    if case == "bad-base64-image":
+        assert '<pre class="output-text">fig</pre>' in page.body  # the next representation
+
+
+def test_every_broken_notebook_is_reported_in_one_run(site: Site) -> None:
+    for case, (data, _, _) in ERRORS.items():
+        site.post(f"{case}.ipynb", json.dumps(data))
+    site.post("v4_5_invalid_metadata.ipynb", json.dumps(_notebook(metadata={"kernelspec": "BAD: should be a dict",
+                                                                            "authors": "BAD: a list of dicts"})))
+    site.post("fine.md", "---\ntitle: Fine\ndate: 2024-01-01\n---\nFine.\n")
+    result = site.cli("build")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    for case, (_, cell, message) in ERRORS.items():
+        where = f"notebooks/{case}.ipynb: " + (f"cell {cell}: " if cell else "")
+        assert any(line.startswith(where) and message in line for line in lines), result.stderr
+    assert "v4_5_invalid_metadata" not in result.stderr  # a kernelspec that is a string: a warning, not an error
+    assert not site.output.exists()
+
+
+def test_empty_notebook_is_left_out_with_a_warning(site: Site) -> None:
+    site.post("Untitled.ipynb", json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    site.post("blank.ipynb", nb(code(""), markdown_cell("  ")))
+    site.post("fine.md", "---\ntitle: Fine\ndate: 2024-01-01\n---\nFine.\n")
+    result = site.cli("build")
+    assert result.returncode == 0, result.stderr
+    assert "notebooks/Untitled.ipynb: warning: an empty notebook (no cell holds anything): left out" in result.stderr
+    assert "notebooks/blank.ipynb: warning: an empty notebook" in result.stderr
+    assert not (site.output / "posts" / "untitled").exists()
+    assert "Untitled" not in site.read("index.html")
+
+
+# --- dates, names and fields written for other tools ---------------------------------------------------
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_jekyll_file_name_gives_the_date_and_the_slug(site: Site, fmt: str) -> None:
+    site.post(f"2020-02-20-my-post.{EXT[fmt]}", source(fmt, None))
+    page = site.load(f"2020-02-20-my-post.{EXT[fmt]}")
+    assert (page.date, page.dated, page.slug) == (dt.datetime(2020, 2, 20), True, "my-post")
+
+
+def test_front_matter_date_wins_over_the_file_name_and_bad_name_dates_are_names(site: Site) -> None:
+    site.post("2020-02-20-a.md", "---\ntitle: A\ndate: 2021-01-01\n---\nA\n")
+    site.post("2020-13-45-b.md", "---\ntitle: B\n---\nB\n")
+    assert site.load("2020-02-20-a.md").date == dt.datetime(2021, 1, 1)
+    b = site.load("2020-13-45-b.md")
+    assert (b.dated, b.slug) == (False, "2020-13-45-b")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("'2024-02-01'", dt.datetime(2024, 2, 1)),  # the Next.js starter quotes its dates
+    ("2024-02-01 10:00:00 -0500", dt.datetime(2024, 2, 1, 15, 0)),  # Jekyll
+    ("March 7, 2024", dt.datetime(2024, 3, 7)),
+    ("2024-2-5", dt.datetime(2024, 2, 5)),
+])
+def test_dates_as_other_tools_write_them(site: Site, value: str, expected: dt.datetime) -> None:
+    site.post("p.md", f"---\ntitle: P\ndate: {value}\nupdated: {value}\nlast_modified_at: {value}\n---\nP\n")
+    page = site.load("p.md")
+    assert page.date == expected
+    assert page.meta["updated"] == page.meta["last_modified_at"] == expected
+
+
+def test_quarto_unfixed_dates_mean_undated(site: Site) -> None:
+    site.post("p.md", "---\ntitle: P\ndate: last-modified\n---\nP\n")
+    assert site.load("p.md").dated is False
+
+
+def test_quarto_date_modified_is_the_updated_date(site: Site) -> None:
+    site.post("p.md", "---\ntitle: P\ndate: 2024-01-01\ndate-modified: '2024-03-01'\n---\nP\n")
+    assert site.load("p.md").meta["updated"] == dt.datetime(2024, 3, 1)
+
+
+def test_fastpages_cell_quotes_html_and_flags(site: Site) -> None:
+    site.post("fast.ipynb", nb(
+        markdown_cell("""\
+            # "fastcore: An Underrated Python Library"
+            > "A unique python library, with <a href='https://x.org'>a link</a>."
+
+            - author: "<a href='https://twitter.com/HamelHusain'>Hamel Husain</a>"
+            - toc: false
+            - hide: false
+            - search_exclude: true
+            - image: images/copied_from_nb/fastcore_imgs/td.png
+            - permalink: /fastcore/
+            - sticky_rank: 2
+            """),
+        code("#hide\n!pip install fastcore"),
+    ))
+    page = site.load("fast.ipynb")
+    assert page.title == "fastcore: An Underrated Python Library"
+    assert page.excerpt == "A unique python library, with a link."
+    assert page.author is not None and page.author.name == "Hamel Husain"
+    assert page.og_image == "/images/copied_from_nb/fastcore_imgs/td.png"
+    assert (page.permalink, page.pinned) == ("/fastcore/", 2)
+    assert page.meta["toc"] is False and page.toc == ()
+    assert "pip install" not in page.body
+
+
+@pytest.mark.parametrize(("fm", "message"), [
+    ("permalink: https://other.org/x/", "'permalink' must be a path on this site"),
+    ("aliases: 3", "'aliases' must be a path or a list of paths"),
+    ("sticky_rank: first", "'sticky_rank' must be a whole number"),
+    ("pinned: maybe", "'pinned' must be true or false"),
+    ("toc: sometimes", "'toc' must be true or false"),
+    ("author: [3]", "'author' must be a name"),
+    ("updated: 2024-13-45x", "'updated' must be a date"),
+])
+def test_fields_for_other_tools_are_checked_with_their_line(site: Site, fm: str, message: str) -> None:
+    site.post("p.md", f"---\ntitle: P\n{fm}\n---\nP\n")
+    with pytest.raises(NbpressError) as raised:
+        site.load("p.md")
+    (found,) = raised.value.diagnostics
+    assert (found.path, found.line) == ("notebooks/p.md", 3) and message in found.message, found
+
+
+def test_jekyll_permalink_pattern_is_a_warning(site: Site) -> None:
+    site.post("p.md", "---\ntitle: P\npermalink: /:year/:title/\n---\nP\n")
+    page = site.load("p.md")
+    assert page.permalink is None
+    assert [(w.line, w.severity) for w in page.warnings] == [(3, "warning")]
+
+
+def test_permalink_to_an_html_file_keeps_the_old_url_as_an_alias(site: Site) -> None:
+    site.post("p.md", "---\ntitle: P\npermalink: /about.html\nredirect_from: [/old/]\n---\nP\n")
+    page = site.load("p.md")
+    assert page.permalink == "/about/"
+    assert set(page.aliases) == {"/about.html", "/old/"}
+
+
+def test_raw_cell_of_fenced_prose_is_no_front_matter(site: Site) -> None:
+    # jupytext's own test notebooks hold such a first raw cell.
+    site.post("raw.ipynb", nb(raw("---\nContent.\n---"), markdown_cell("# The Title"), code("x = 1")))
+    page = site.load("raw.ipynb")
+    assert page.title == "The Title"
+
+
+def test_a_post_loading_scripts_from_another_host_is_a_warning(site: Site) -> None:
+    site.post("p.md", '---\ntitle: P\n---\nText.\n\n<script src="https://platform.twitter.com/widgets.js"></script>\n')
+    (warning,) = site.load("p.md").warnings
+    assert warning.path == "notebooks/p.md" and "another host, platform.twitter.com" in warning.message

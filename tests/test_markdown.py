@@ -192,3 +192,27 @@ def test_link_to_another_source_goes_to_its_page(site: Site) -> None:
     page = site.read("posts/one/index.html")
     assert 'href="/posts/second/#part"' in page
     assert 'href="/posts/three/"' in page
+
+
+@pytest.mark.parametrize(("text", "kind", "title"), [
+    ("```{note}\nA *MyST* note.\n```", "note", "Note"),  # Jupyter Book
+    ("```{admonition} Read this\n:class: dropdown\nA *MyST* note.\n```", "note", "Read this"),
+    (":::{warning}\nA *MyST* note.\n:::", "warning", "Warning"),
+    ('::: {.callout-tip title="Quarto tip"}\nA *MyST* note.\n:::', "tip", "Quarto tip"),  # Quarto
+    (":::{.callout-important}\nA *MyST* note.\n:::", "important", "Important"),  # nbdev_migrate's
+])
+def test_admonitions_and_callouts(text: str, kind: str, title: str) -> None:
+    html = render_markdown(text + "\n\nAfter.").html
+    assert html.startswith(f'<div class="callout callout-{kind}" role="note"><p class="callout-title">{title}</p>')
+    assert "<em>MyST</em>" in html and ":class:" not in html and ":::" not in html
+    assert html.endswith("</div>\n<p>After.</p>\n")
+
+
+def test_math_and_links_inside_an_admonition_count() -> None:
+    found: list[str] = []
+    rendered = render_markdown("```{note}\nSee $x^2$ and [b](b.md).\n```", resolve=lambda h: found.append(h) or h)
+    assert rendered.has_math and found == ["b.md"]
+
+
+def test_a_pandoc_div_that_is_no_callout_stays_text() -> None:
+    assert "::: {.cell .markdown}" in render_markdown("::: {.cell .markdown}\ntext\n:::").html

@@ -253,3 +253,136 @@ def test_footnotes_in_two_cells_get_distinct_ids(site: Site) -> None:
     ids = re.findall(r'\sid="([^"]+)"', page.body)
     assert len(ids) == 4
     assert len(ids) == len(set(ids))
+
+
+# --- outputs nbpress cannot draw, or that reach other hosts ---------------------------------------------
+
+PLOTLY = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}
+
+
+def test_plotly_without_plotly_shows_the_next_representation(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbpress.sources.notebook as notebook
+
+    monkeypatch.setattr(notebook, "plotly_available", lambda: False)
+    page = render(site, code("fig", outputs=[display({"application/vnd.plotly.v1+json": PLOTLY,
+                                                      "image/png": PNG_B64, "text/html": "<div>html view</div>"})]),
+                  code("fig2", outputs=[display({"application/vnd.plotly.v1+json": PLOTLY})]))
+    assert "data-plotly" not in page.body and "plotly" not in page.scripts  # no script that was never written
+    assert "<div>html view</div>" in page.body  # the next representation, richest first
+    assert 'class="output-notice"' in page.body and "cannot be shown" in page.body  # nothing else: a notice
+    (warning,) = page.warnings
+    assert warning.path == "notebooks/n.ipynb" and "cells 1, 2" in warning.message and "plotly" in warning.message
+
+
+def test_plotly_without_plotly_fails_a_strict_build(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbpress.sources.notebook as notebook
+    from nbpress.build import build
+    from nbpress.errors import NbpressError
+
+    monkeypatch.setattr(notebook, "plotly_available", lambda: False)
+    site.post("fig.ipynb", nb(code("fig", outputs=[display({"application/vnd.plotly.v1+json": PLOTLY})])))
+    result = site.build()
+    assert any("Plotly figure" in w.message for w in result.warnings)
+    assert not (site.output / "static" / "vendor" / "plotly.min.js").exists()
+    with pytest.raises(NbpressError, match="Plotly figure"):
+        build(site.settings(), strict=True)
+
+
+def test_vega_lite_output_is_drawn_by_the_sites_vega(site: Site) -> None:
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.20.1.json", "mark": "bar",
+            "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "ordinal"}}}
+    page = render(site, code("chart", outputs=[display({"application/vnd.vegalite.v5+json": spec,
+                                                        "text/plain": "alt.Chart(...)"}, result=True)]))
+    assert '<div class="output-vega" id="vega-cell1-1"></div>' in page.body
+    assert '<script type="application/json" data-vega="vega-cell1-1">' in page.body
+    assert "vega" in page.scripts and page.warnings == ()  # inline data: nothing from another host
+
+
+def test_scripts_from_other_hosts_are_named(site: Site) -> None:
+    requirejs = 'require.config({paths: {d3: "https://cdnjs.cloudflare.com/ajax/libs/d3/5.9.2/d3.min"}});'
+    bokeh = '<script src="//cdn.bokeh.org/b.js"></script>'
+    page = render(site, code("display(js)", outputs=[display({"application/javascript": requirejs})]),
+                  code("display(html)", outputs=[display({"text/html": bokeh})]))
+    found = sorted(w.message for w in page.warnings)
+    assert len(found) == 2
+    assert "cell 1 loads files from another host, cdnjs.cloudflare.com" in found[0]
+    assert "cell 2 loads files from another host, cdn.bokeh.org" in found[1]
+
+
+def test_remove_stderr_and_remove_stdout_tags(site: Site) -> None:
+    outputs = [stream("out\n"), stream("warned\n", name="stderr")]
+    page = render(site, code("a()", outputs=outputs, tags=["remove-stderr"]),
+                  code("b()", outputs=outputs, tags=["remove-stdout"]))
+    assert page.body.count("out\n</pre>") == 1 and page.body.count("warned\n</pre>") == 1
+
+
+# --- syntax and anchors as Jupyter shows them ----------------------------------------------------------
+
+def test_python_notebooks_are_highlighted_as_ipython(site: Site) -> None:
+    page = render(site, code("%matplotlib inline\n!pip install numpy\nx = 1"))
+    assert 'class="err"' not in page.body
+    assert '<span class="o">!</span>pip' in page.body
+
+
+def test_the_kernels_pygments_lexer_is_used(site: Site) -> None:
+    meta = {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"},
+            "language_info": {"name": "R", "pygments_lexer": "r"}}
+    page = render(site, code("x <- c(1, 2)"), metadata=meta)
+    assert 'class="language-R"' in page.body and '<span class="o">&lt;-</span>' in page.body
+
+
+def test_headings_carry_jupyters_anchors_too(site: Site) -> None:
+    page = render(site, markdown_cell("# The Title\n\nIntro."),
+                  markdown_cell("## Classification: Predicting Discrete Labels\n\n## `code` and *emphasis*"))
+    assert '<h2 id="classification-predicting-discrete-labels"><span id="Classification:-Predicting-Discrete-Labels">' \
+        in page.body
+    assert '<span id="code-and-emphasis"></span>' not in page.body  # same as nbpress's own id: once
+    assert '<span id="The-Title"></span>' in page.body  # the title left the body; its anchor did not
+    assert [h.id for h in page.toc] == ["classification-predicting-discrete-labels", "code-and-emphasis"]
+
+
+def test_setext_title_is_the_title_once(site: Site) -> None:
+    page = render(site, code("%matplotlib inline"),
+                  markdown_cell("Plotting a Sine Wave\n====================\n\nText."))
+    assert page.title == "Plotting a Sine Wave"
+    assert "<h1" not in page.body
+
+
+# --- cell options in the code: Quarto and fastpages -----------------------------------------------------
+
+@pytest.mark.parametrize(("source", "tags", "shown"), [
+    ("#| echo: false\nx = 1", {"remove-input"}, "x = 1"),
+    ("#| include: false\nx = 1", {"remove-cell"}, "x = 1"),
+    ("#| output: false\n#| eval: false\nx = 1", {"remove-output", "skip-execution"}, "x = 1"),
+    ("#| code-fold: true\n#| code-summary: Show it\nx = 1", {"hide-input"}, "x = 1"),
+    ("#| code-fold: show\nx = 1", {"fold-input"}, "x = 1"),
+    ("#| warning: false\n#| error: true\nx = 1", {"remove-stderr", "raises-exception"}, "x = 1"),
+    ("#| tags: [remove-output]\nx = 1", {"remove-output"}, "x = 1"),
+    ("//| echo: false\nlet x = 1;", {"remove-input"}, "let x = 1;"),
+    ("#| hide\nx = 1", {"remove-cell"}, "x = 1"),  # nbdev 2 / nbdev_migrate
+    ("#hide\nx = 1", {"remove-cell"}, "x = 1"),
+    ("# Hide_Input\nx = 1", {"remove-input"}, "x = 1"),
+    ("import os\n#collapse_output\nos.getcwd()", {"hide-output"}, "import os\nos.getcwd()"),
+    ("#collapse\nx = 1", {"hide-input"}, "x = 1"),
+    ("x = 1  # hide", set(), "x = 1  # hide"),  # a comment, not a flag
+    ("# hide the details below\nx = 1", set(), "# hide the details below\nx = 1"),
+])
+def test_cell_options_as_tags(source: str, tags: set[str], shown: str) -> None:
+    from nbpress.sources.options import option_tags, strip_options
+
+    assert option_tags(source) == (tags, None)
+    assert strip_options(source) == shown
+
+
+def test_invalid_cell_options_are_a_warning_naming_the_cell(site: Site) -> None:
+    site.post("n.ipynb", nb(code("#| echo: [false\nx = 1")))
+    page = site.load("n.ipynb")
+    (warning,) = page.warnings
+    assert (warning.cell, warning.severity) == (1, "warning") and "invalid cell options" in warning.message
+    assert '<span class="n">x</span>' in page.body and "#|" not in page.body
+
+
+def test_hide_cell_puts_the_whole_cell_behind_a_toggle(site: Site) -> None:
+    page = render(site, code("x = 1", outputs=[stream("1\n")], tags=["hide-cell"]))  # Jupyter Book's tag
+    assert re.search(r'<details class="cell-toggle"><summary>Show cell</summary>.*?x.*?1\n</pre>.*?</details>',
+                     page.body, re.S)

@@ -10,6 +10,8 @@ What is reported (each with the file under output/, and for pages the line), and
 | a feed (Atom or RSS) that does not parse, or that feedparser flags; a link in it to no file | error |
 | a sitemap that does not parse, or lists a URL of the site with no file | error |
 | a page without <meta name="description"> | warning: it works, search results suffer |
+| a page loading a script from another host (<script src>, or a loader in an inline script) | warning: works |
+|                                                                                          | online only |
 | built with relative links (base_url "./"): a root-relative link, a link to a folder | warning: fine on a |
 |                                                                                     | server, not from disk |
 | a relative link in 404.html (GitHub Pages serves it at any depth) | warning |
@@ -33,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 from nbpress.check.html import ParsedPage, Tag, parse_html
 from nbpress.errors import Diagnostic
 from nbpress.parallel import pmap
-from nbpress.urls import base_path, is_relative_mode
+from nbpress.urls import base_path, is_relative_mode, script_hosts
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +162,29 @@ class _Checker:
         self.parsed: dict[str, ParsedPage] = {}
         self.resolved: dict[tuple[str, str, bool], _Target | None] = {}
         self.bodies: dict[str, ParsedPage] = {}  # feed entries' HTML
+        self.texts: dict[str, str] = {}  # a page's text, from reading it to checking its scripts
+        self.broken: dict[str, frozenset[str]] = {}  # a page's broken links, as problems: feeds skip those
 
-    def page(self, rel: str) -> ParsedPage:
+    def page(self, rel: str, keep_text: bool = False) -> ParsedPage:
         page = self.parsed.get(rel)
-        if page is None:
+        if page is None or (keep_text and rel not in self.texts):
             text = (self.site.root / rel).read_bytes().decode("utf-8", errors="replace")
-            page = self.parsed[rel] = parse_html(text, self.tags)
+            page = self.parsed[rel] = page if page is not None else parse_html(text, self.tags)
+            if keep_text:
+                self.texts[rel] = text
         return page
+
+    def broken_in(self, rel: str) -> frozenset[str]:
+        """What a page's own links lead to that is missing (each target's problem), as check_page reports it."""
+        if rel not in self.broken:
+            page_dir = [] if rel == "404.html" else rel.split("/")[:-1]
+            found = set()
+            for ref in self.page(rel).refs:
+                target = self.resolve(ref.url, page_dir, ref.meta)
+                if target is not None and target.file is None and target.problem:
+                    found.add(target.problem)
+            self.broken[rel] = frozenset(found)
+        return self.broken[rel]
 
     def resolve(self, url: str, page_dir: list[str], meta: bool) -> _Target | None:
         # Root-relative and absolute URLs lead to the same file from every page.
@@ -188,7 +206,7 @@ class _Checker:
         return []
 
     def check_page(self, rel: str) -> list[Diagnostic]:
-        page = self.page(rel)
+        page = self.page(rel, keep_text=True)
         is_404 = rel == "404.html"
         # 404.html is served at whatever URL was missing; its links are read as if it were at the site root.
         page_dir = [] if is_404 else rel.split("/")[:-1]
@@ -202,9 +220,34 @@ class _Checker:
                 problems.append(Diagnostic("page has no meta description", rel, severity="warning"))
         return problems
 
+    def other_host(self, url: str) -> str | None:
+        """The host of a URL on another site (http, https or protocol-relative), else None."""
+        parts = urlsplit(url.strip())
+        if parts.scheme.lower() not in ("", "http", "https") or not parts.netloc:
+            return None
+        host = parts.netloc.lower()
+        return None if host == self.site.host else host
+
+    def remote_scripts(self, rel: str, page: ParsedPage) -> Iterator[Diagnostic]:
+        """Scripts a page loads from other hosts: <script src>, and hosts its inline scripts name (loaders)."""
+        told = set()
+        for ref in page.refs:
+            host = self.other_host(ref.url) if ref.kind == "script" else None
+            if host and host not in told:
+                told.add(host)
+                yield Diagnostic(f"loads a script from another host: {ref.url} (readers' browsers contact {host}, "
+                                 "and the page does not work offline)", rel, ref.line, severity="warning")
+        text = self.texts.pop(rel, "")
+        for host in script_hosts(text):
+            if host not in told and host != self.site.host:
+                told.add(host)
+                yield Diagnostic(f"a script in the page loads files from another host, {host} (readers' browsers "
+                                 "contact it, and the page does not work offline)", rel, severity="warning")
+
     def check_refs(self, rel: str, page: ParsedPage, page_dir: list[str], is_404: bool) -> Iterator[Diagnostic]:
         site = self.site
         seen: set[tuple[Kind, str]] = set()
+        yield from self.remote_scripts(rel, page)
         for ref in page.refs:
             if (ref.kind, ref.url) in seen:
                 continue
@@ -235,22 +278,38 @@ class _Checker:
                 yield Diagnostic(f"relative link {ref.url} in 404.html breaks when it is served at a nested URL "
                                  "(GitHub Pages serves it for every missing page)", rel, ref.line, severity="warning")
 
-    def feed_urls(self, tree: ET.Element) -> Iterator[tuple[Kind, str]]:
-        """URLs a feed points readers at: feed and entry links, enclosures, links in the entries' HTML."""
+    def feed_urls(self, tree: ET.Element) -> Iterator[tuple[Kind, str, str | None]]:
+        """URLs a feed points readers at: feed and entry links, enclosures, links in the entries' HTML.
+
+        Links in an entry's HTML come with the entry's own link (its page), else None.
+        """
+        entries = [e for e in tree.iter() if _local(e.tag) in ("entry", "item")]
+        inside = {id(child) for entry in entries for child in entry.iter()}
         for element in tree.iter():
-            name = _local(element.tag)
-            if name == "link":
-                href = element.get("href") or (element.text or "").strip()
-                if href:
-                    yield "link", href
-            elif name == "enclosure" and element.get("url"):
-                yield "file", element.get("url", "")
-            elif name in ("content", "summary", "description", "encoded") and element.text and "<" in element.text:
-                body = self.bodies.get(element.text)  # a post is in the site's feed and in its category's
-                if body is None:
-                    body = self.bodies[element.text] = parse_html(element.text, self.tags)
-                for ref in body.refs:
-                    yield ref.kind, ref.url
+            if id(element) not in inside and _local(element.tag) not in ("entry", "item"):
+                yield from ((kind, url, None) for kind, url in self.element_urls(element))
+        for entry in entries:
+            page = next((url for element in entry.iter() if _local(element.tag) == "link"
+                         and element.get("rel", "alternate") == "alternate"
+                         for url in [element.get("href") or (element.text or "").strip()] if url), None)
+            for element in entry.iter():
+                body = _local(element.tag) in ("content", "summary", "description", "encoded")
+                yield from ((kind, url, page if body else None) for kind, url in self.element_urls(element))
+
+    def element_urls(self, element: ET.Element) -> Iterator[tuple[Kind, str]]:
+        name = _local(element.tag)
+        if name == "link":
+            href = element.get("href") or (element.text or "").strip()
+            if href:
+                yield "link", href
+        elif name == "enclosure" and element.get("url"):
+            yield "file", element.get("url", "")
+        elif name in ("content", "summary", "description", "encoded") and element.text and "<" in element.text:
+            body = self.bodies.get(element.text)  # a post is in the site's feed and in its category's
+            if body is None:
+                body = self.bodies[element.text] = parse_html(element.text, self.tags)
+            for ref in body.refs:
+                yield ref.kind, ref.url
 
     def check_feed(self, rel: str, data: bytes) -> list[Diagnostic]:
         try:
@@ -264,13 +323,19 @@ class _Checker:
         # Relative URLs are relative to the feed itself, unless an xml:base says otherwise (not worth following).
         feed_dir = None if b"xml:base" in data else rel.split("/")[:-1]
         seen = set()
-        for kind, url in self.feed_urls(tree):
+        for kind, url, entry_page in self.feed_urls(tree):
             if url in seen or (feed_dir is None and not (url.startswith("/") or "://" in url)):
                 continue
             seen.add(url)
             target = self.resolve(url, feed_dir or [], meta=False)
-            if target is not None and target.file is None:
-                problems.append(Diagnostic(f"{_NOUN[kind]} {url} in feed ({target.problem})", rel))
+            if target is None or target.file is not None:
+                continue
+            if entry_page is not None:  # reported once, on the post's page, not again for every feed with it
+                page = self.resolve(entry_page, feed_dir or [], meta=False)
+                if page is not None and page.file and page.file.endswith((".html", ".htm")) \
+                        and target.problem in self.broken_in(page.file):
+                    continue
+            problems.append(Diagnostic(f"{_NOUN[kind]} {url} in feed ({target.problem})", rel))
         return problems
 
     def check_sitemap(self, rel: str, data: bytes) -> list[Diagnostic]:

@@ -82,6 +82,11 @@ class LocalExecutor:
         from nbclient import NotebookClient
         from nbclient.util import ensure_async
 
+        if job.kernel.lower() not in _installed_kernels():  # else jupyter_client logs its own traceback first
+            from jupyter_client.kernelspec import NoSuchKernel
+
+            progress(job.source, "failed", 0.0)
+            return Outcome(job.source, None, _failure(job, NoSuchKernel(job.kernel), None))
         try:
             nb = nbformat.reads(json.dumps(job.notebook), as_version=4)
         except Exception as exc:

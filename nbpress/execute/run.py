@@ -33,16 +33,15 @@ class ExecutionReport:
 
 
 def _needs_run(nb: dict[str, Any]) -> bool:
-    """A notebook saved without outputs: a code cell with code that was never run."""
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = "".join(cell.get("source", ""))
-        tags = cell.get("metadata", {}).get("tags") or []
-        if source.strip() and "skip-execution" not in tags and cell.get("execution_count") is None \
-                and not cell.get("outputs"):
-            return True
-    return False
+    """`auto` runs only a notebook that was never run: no code cell holds an output or an execution count
+    (every jupytext text notebook; an .ipynb saved without outputs). One that holds any is published as saved:
+    a re-saved `import` without a count must not re-run the author's `!pip install` or redraw their random data.
+    """
+    code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    if any(c.get("outputs") or c.get("execution_count") is not None for c in code):
+        return False
+    return any(c.get("source", "").strip() and "skip-execution" not in (c.get("metadata", {}).get("tags") or [])
+               for c in code)
 
 
 def mode_for(page: Page, settings: Settings) -> str:
@@ -80,12 +79,13 @@ def _apply(nb: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
     result = copy.deepcopy(nb)
     code = [c for c in result.get("cells", []) if c.get("cell_type") == "code"]
     stored = entry.get("cells", [])
-    if len(code) != len(stored):
-        return None
+    if not isinstance(stored, list) or len(code) != len(stored) or not all(isinstance(c, dict) for c in stored):
+        return None  # an entry that does not fit (or was edited by hand): a miss, so the notebook runs
     for cell, saved in zip(code, stored, strict=True):
         cell["outputs"] = saved.get("outputs", [])
         cell["execution_count"] = saved.get("execution_count")
-    result.setdefault("metadata", {}).update(entry.get("metadata", {}))
+    meta = entry.get("metadata", {})
+    result.setdefault("metadata", {}).update(meta if isinstance(meta, dict) else {})
     return result
 
 

@@ -101,13 +101,29 @@ class Sink(Protocol):
     def put(self, path: str, data: bytes, digest: str) -> None: ...
 
 
-def long_date(value: dt.date | dt.datetime) -> str:
+def _date(value: dt.date | dt.datetime | str) -> dt.date | dt.datetime:
+    """A date for the date filters; ISO text ('2024-02-01', as quoted YAML dates are) is read as one."""
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not a date: {value!r} (expected a date such as 2024-05-01)") from None
+    if not isinstance(value, dt.date):
+        raise ValueError(f"not a date: {value!r} (expected a date such as 2024-05-01)")
+    return value
+
+
+def long_date(value: dt.date | dt.datetime | str) -> str:
     """October 24, 2023."""
+    value = _date(value)
     return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
-def rfc3339(value: dt.date | dt.datetime) -> str:
+def rfc3339(value: dt.date | dt.datetime | str) -> str:
     """2023-10-24T00:00:00Z, for feeds and <time datetime>."""
+    value = _date(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -161,7 +177,7 @@ def environment(layout_dirs: tuple[Path, ...], compiled: Path | None = None, ver
     )
     env.filters["long_date"] = long_date
     env.filters["rfc3339"] = rfc3339
-    env.filters["iso_date"] = lambda d: d.strftime("%Y-%m-%d")
+    env.filters["iso_date"] = lambda d: _date(d).strftime("%Y-%m-%d")
     env.filters["slugify"] = slugify
     return env
 
@@ -282,9 +298,10 @@ def layout_dirs(settings: Settings) -> tuple[Path, ...]:
 
 
 def render_routes(routes: Iterable[Route], data: RenderInput, sink: Sink) -> list[Rendered]:
-    """Every route rendered in order and put in the sink (a worker's share of a build); layout errors as
-    NbpressError naming the layout and the page's source."""
+    """Every route rendered in order and put in the sink (a worker's share of a build); layout errors, all of
+    them, as NbpressError naming the layout and the post whose data it choked on."""
     done = []
+    problems: list[Diagnostic] = []
     for route in routes:
         try:
             text, reads = render_route(route, data)
@@ -292,12 +309,14 @@ def render_routes(routes: Iterable[Route], data: RenderInput, sink: Sink) -> lis
             file, line, message = template_error(exc)
             if file == "layout" and not isinstance(exc, jinja2.TemplateError):
                 raise  # not in a layout: a bug in nbpress
-            page = f", the page of {route.page}" if route.page else ""
-            raise NbpressError(Diagnostic(f"{message} (rendering {route.url}{page})", _short(file, data),
-                                          line)) from None
+            source = f" from {route.page}" if route.page else ""  # the post whose data the layout choked on
+            problems.append(Diagnostic(f"{message} (rendering {route.url}{source})", _short(file, data), line))
+            continue
         content = digest(text)
         sink.put(route.output, text, content)
         done.append(Rendered(route.output, content, route_key(route), reads.seen))
+    if problems:
+        raise NbpressError(problems)
     return done
 
 

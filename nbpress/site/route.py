@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
+import posixpath
 import re
 from collections.abc import Iterable
 
@@ -109,11 +110,15 @@ def plan_routes(
     problems: list[Diagnostic] = []
     pages = sorted(pages, key=lambda p: (p.date, p.source), reverse=True)
     listed = tuple(p.source for p in pages)
+    # The home page lists pinned posts first (fastpages' sticky_rank: lowest rank first), then by date; fastpages'
+    # `hide: true` keeps a post off it (its page, feeds and collections stay).
+    home = tuple(p.source for p in sorted(pages, key=lambda p: (p.pinned is None, p.pinned or 0))
+                 if p.meta.get("hide") is not True)
     routes: list[Route] = []
     post_layout = _slug_layout(layouts)
     if post_layout:
         pattern = url_pattern(post_layout)
-        pages = [dataclasses.replace(p, url=pattern.replace("[slug]", p.slug)) for p in pages]
+        pages = [dataclasses.replace(p, url=p.permalink or pattern.replace("[slug]", p.slug)) for p in pages]
     by_field: dict[str, list[Collection]] = {}
     for layout in layouts:
         params = _PARAM.findall(layout)
@@ -124,7 +129,7 @@ def plan_routes(
             continue
         if not params:
             if html and pattern == "/":
-                for url, chunk, n, count in _paginate(pattern, listed, page_size):
+                for url, chunk, n, count in _paginate(pattern, home, page_size):
                     routes.append(Route(url, output_file(url), layout, pages=chunk, page_number=n, page_count=count))
             else:
                 routes.append(Route(pattern, output_file(pattern), layout, pages=listed))
@@ -133,11 +138,17 @@ def plan_routes(
         if param == "slug":
             related = related_pages(pages)
             for i, page in enumerate(pages):
-                url = pattern.replace("[slug]", page.slug)
+                url = page.url if layout == post_layout else pattern.replace("[slug]", page.slug)
                 chosen = _page_layout(page, templates) if page.layout else layout
-                if chosen is None:
-                    problems.append(Diagnostic(f"layout '{page.layout}' not found in layouts/", page.source))
+                if chosen is None:  # Jekyll's `layout: post`, in every fastpages post: the default does
+                    line, cell = page.key_lines.get("layout", (None, None))
+                    problems.append(Diagnostic(f"layout '{page.layout}' is not a layout of this site (layouts/ or "
+                                               f"the theme): the page uses {layout}", page.source, line, cell,
+                                               severity="warning"))
                     chosen = layout
+                if layout == post_layout:
+                    routes.extend(_redirects(page, "_redirect.html" if "_redirect.html" in templates else None,
+                                             problems))
                 routes.append(Route(
                 url, output_file(url), chosen, page=page.source,
                 newer=pages[i - 1].source if i > 0 else None,
@@ -162,6 +173,31 @@ def plan_routes(
         r.collection, url=urls.get((r.collection.field, r.collection.slug), ""))) if r.collection else r
         for r in routes]
     return routes, pages, problems
+
+
+def alias_url(alias: str, page_url: str) -> str:
+    """The site path an alias names: as written from the root, or relative to the page's folder (Quarto)."""
+    if not alias.startswith("/"):
+        alias = posixpath.join(posixpath.dirname(page_url.rstrip("/")), alias)
+    path = posixpath.normpath(alias)
+    path = "/" + path.lstrip("/") if path not in (".", "/") else "/"
+    return path if path.endswith(("/", ".html", ".htm")) else path + "/"
+
+
+def _redirects(page: Page, layout: str | None, problems: list[Diagnostic]) -> list[Route]:
+    """Pages at a post's old URLs (front matter `aliases:`, Hugo and Quarto; `redirect_from:`, Jekyll)."""
+    if not page.aliases:
+        return []
+    if layout is None:
+        problems.append(Diagnostic("aliases need a layouts/_redirect.html (the theme has one)", page.source,
+                                   severity="warning"))
+        return []
+    found = []
+    for alias in page.aliases:
+        url = alias_url(alias, page.url)
+        if url != page.url:
+            found.append(Route(url, output_file(url), layout, page=page.source))
+    return found
 
 
 def _unique(routes: list[Route]) -> tuple[list[Route], list[Diagnostic]]:

@@ -59,6 +59,9 @@ def vendor_files(name: str) -> dict[str, Path]:
         folder = PACKAGE_DIR / "theme" / "vendor" / "katex"
         files = [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".txt"]
         return {f"static/vendor/katex/{p.relative_to(folder).as_posix()}": p for p in files}
+    if name == "vega":
+        folder = PACKAGE_DIR / "theme" / "vendor" / "vega"
+        return {f"static/vendor/vega/{p.name}": p for p in sorted(folder.iterdir()) if p.suffix == ".js"}
     if name == "widgets":
         folder = PACKAGE_DIR / "theme" / "vendor" / "widgets"
         return {f"static/vendor/widgets/{p.name}": p for p in sorted(folder.iterdir()) if p.suffix != ".txt"}

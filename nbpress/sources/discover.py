@@ -53,12 +53,12 @@ def discover(settings: Settings) -> tuple[list[SourceFile], list[Asset], list[Di
 
 
 def git_dates(site_dir: Path, paths: list[str]) -> dict[str, dt.datetime]:
-    """The last commit date of each path that git knows, from one `git log` call."""
+    """The date each path was first committed (a typo fix never changes it), from one `git log` call."""
     if not paths:
         return {}
     try:
         out = subprocess.run(
-            ["git", "log", "--format=@%ct", "--name-only", "--", *paths],
+            ["git", "log", "--reverse", "--diff-filter=A", "--format=@%ct", "--name-only", "--", *paths],
             cwd=site_dir, capture_output=True, text=True, timeout=30, check=False,
         ).stdout
     except (OSError, subprocess.SubprocessError):
@@ -75,3 +75,37 @@ def git_dates(site_dir: Path, paths: list[str]) -> dict[str, dt.datetime]:
             rel = line[len(prefix):] if prefix and line.startswith(prefix) else line
             dates.setdefault(rel, when)
     return dates
+
+
+def _shallow(site_dir: Path) -> bool:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=site_dir, capture_output=True,
+                             text=True, timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.strip() == "true"
+
+
+def undated_dates(site_dir: Path, paths: list[str]) -> tuple[dict[str, dt.datetime], list[Diagnostic]]:
+    """Dates for sources without one (their first commit; the others keep their mtime), and one warning naming them."""
+    if not paths:
+        return {}, []
+    dates = git_dates(site_dir, paths)
+    committed = [p for p in paths if p in dates]
+    others = [p for p in paths if p not in dates]
+    parts = []
+    if committed:
+        parts.append(f"dated by their first commit: {_names(committed)}")
+    if others:
+        parts.append(f"dated by their file's modification time (not committed): {_names(others)}")
+    message = (f"{len(paths)} post{'s' * (len(paths) > 1)} without a date ({'; '.join(parts)}); "
+               "give each a `date:` (or a YYYY-MM-DD- file name) so that its date never changes")
+    if committed and _shallow(site_dir):
+        message += ("; this git checkout is shallow, so those are the date of its last commit "
+                    "(check out the full history: fetch-depth: 0)")
+    return dates, [Diagnostic(message, severity="warning")]
+
+
+def _names(paths: list[str], limit: int = 5) -> str:
+    shown = ", ".join(paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")

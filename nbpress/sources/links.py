@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
 from nbpress.model import SourceFile
+from nbpress.urls import encode_path
 
 SOURCE_EXTS = (".md", ".ipynb", ".py")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def content_link(rel: str, links: list[str] | None = None, content: Path | None = None,
@@ -25,26 +28,35 @@ def content_link(rel: str, links: list[str] | None = None, content: Path | None 
     folder = "/" + posixpath.dirname(rel)
 
     def resolve(href: str) -> str:
-        if not href or href.startswith(("#", "mailto:", "data:", "attachment:", "?")) or "://" in href:
-            return href
-        path, sep, fragment = href.partition("#")
+        if not href or href.startswith(("#", "?", "//")) or _SCHEME.match(href):
+            return href  # this page, another host, mailto:, data:, attachment: ...
+        rest, sep, fragment = href.partition("#")
+        path, qsep, query = rest.partition("?")
         if path.startswith("/"):
-            site_path = path
+            site_path = unquote(path)
         else:
             site_path = posixpath.normpath(posixpath.join(folder, unquote(path)))
             if content is not None:
-                found = (content / site_path.lstrip("/")).exists()
+                found = _exists(content / site_path.lstrip("/"))
                 if probes is not None:
                     probes[site_path] = found
                 if not found:
                     return href  # not a file of the site's sources: a link relative to the page
             if path.endswith("/") and site_path != "/":
                 site_path += "/"
+        site_path = encode_path(site_path)  # a source named `a#b.md` or `100%.md` keeps its name in the link
         if links is not None and site_path.endswith(SOURCE_EXTS):
             links.append(site_path)
-        return site_path + (sep + fragment if sep else "")
+        return site_path + qsep + query + sep + fragment
 
     return resolve
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long, or with a NUL in it (`%00` in a link), names no file
+        return False
 
 
 def content_root(source: SourceFile, site_dir: Path) -> Path:
@@ -54,4 +66,4 @@ def content_root(source: SourceFile, site_dir: Path) -> Path:
 
 def probes_hold(probes: tuple[tuple[str, bool], ...], content: Path) -> bool:
     """Whether every file a page looked for is still there, or still missing."""
-    return all((content / path.lstrip("/")).exists() == found for path, found in probes)
+    return all(_exists(content / path.lstrip("/")) == found for path, found in probes)
