@@ -160,7 +160,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         return BuildResult(unchanged=True, seconds=time.perf_counter() - started, warnings=quick.warnings)
 
     # Heavy imports only past the no-change path, which must stay fast.
-    from nbpress.site.render import RenderInput, layout_dirs, route_digest
+    from nbpress.site.render import RenderInput, layout_dirs, missing_site_url, route_digest
     from nbpress.site.route import collections, plan_routes, related_key, related_pages, with_collection_urls
 
     state = load_state(Store(settings.site_dir), output) if quick.inputs else BuildState()
@@ -194,7 +194,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         pages = [p for p in pages if not p.draft]
     related_for = related_key(pages)  # related posts change only when tags, categories or order do
     related = state.related[1] if state.related and state.related[0] == related_for else related_pages(pages)
-    routes, pages, route_problems = plan_routes(layouts, pages, settings.page_size, related)
+    routes, pages, route_problems = plan_routes(layouts, pages, settings.page_size, related, settings.categories)
     problems.extend(route_problems)
 
     coll_urls = with_collection_urls(routes)
@@ -241,6 +241,7 @@ def build(settings: Settings, executor: Any = None, progress: Any = None, strict
         errors += [dataclasses.replace(w, severity="error") for w in result.warnings]
     if errors:
         raise NbpressError(errors)
+    result.warnings.extend(w for w in [missing_site_url(settings)] if w)  # advice: --strict does not fail on it
 
     data = RenderInput(
         settings=settings, layout_dirs=layout_dirs(settings), pages={p.source: p for p in pages},
