@@ -1,6 +1,6 @@
 """The demo site in a real browser: headless Chromium (the system one) through Playwright.
 
-One build of the demo site (plus a notebook with a stored Plotly figure, a plot and math) is
+One build of the demo site (plus a notebook with a stored Plotly figure, a plot, math and a widget) is
 served as GitHub Pages serves it (404.html for a missing path) and opened in one Chromium.
 Every page type is audited with axe-core, light and dark, on a desktop and a phone: zero
 violations, no console error, failed request or broken image, no sideways scroll. Screenshots
@@ -52,8 +52,10 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 
 
 def plotly_notebook() -> dict[str, Any]:
-    """A notebook as Jupyter saves it: a Plotly figure (with its template), a PNG plot, math."""
+    """A notebook as Jupyter saves it: a Plotly figure (with its template), a PNG plot, math, a widget."""
+    import ipywidgets
     import plotly.graph_objects as go
+    from ipywidgets.embed import embed_data
 
     xs = [i / 50 for i in range(101)]
     fig = go.Figure(layout={"title": {"text": "Two tones and their sum"}, "height": PLOTLY_HEIGHT,
@@ -64,6 +66,7 @@ def plotly_notebook() -> dict[str, Any]:
     png = next(o["data"]["image/png"] for c in sine["cells"] for o in c.get("outputs", [])
                if "image/png" in o.get("data", {}))
     width = int.from_bytes(base64.b64decode(png)[16:20], "big")
+    widget = embed_data(views=[ipywidgets.IntSlider(value=7, description="Gain")])
     front = ("---\ntitle: Interactive beats\ndate: 2023-09-02\ncategories: [Data Science]\n"
              "tags: [numpy, plotly]\nexcerpt: A Plotly figure, a plot and a formula, as a notebook saves them.\n---")
     cells = [
@@ -77,12 +80,17 @@ def plotly_notebook() -> dict[str, Any]:
         v4.new_code_cell('plt.title("Beats")\nplt.show()', execution_count=2, outputs=[v4.new_output(
             "display_data", data={"image/png": png, "text/plain": "<Figure size 540x315 with 1 Axes>"},
             metadata={"image/png": {"width": width // 2}})]),
+        v4.new_code_cell('ipywidgets.IntSlider(value=7, description="Gain")', execution_count=3, outputs=[
+            v4.new_output("display_data", data={"application/vnd.jupyter.widget-view+json": widget["view_specs"][0],
+                                                "text/plain": "IntSlider(value=7, description='Gain')"})]),
         v4.new_markdown_cell("## Code\n\nA long line scrolls: `" + "x" * 10 + "`."),
         v4.new_code_cell("values = [" + ", ".join(str(i) for i in range(60)) + "]\nlen(values)",
-                         execution_count=3, metadata={"tags": ["hide-input"]},
-                         outputs=[v4.new_output("execute_result", data={"text/plain": "60"}, execution_count=3)]),
+                         execution_count=4, metadata={"tags": ["hide-input"]},
+                         outputs=[v4.new_output("execute_result", data={"text/plain": "60"}, execution_count=4)]),
     ]
-    return v4.new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
+    metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"},
+                "widgets": {"application/vnd.jupyter.widget-state+json": widget["manager_state"]}}
+    return v4.new_notebook(cells=cells, metadata=metadata)
 
 
 class _Pages(http.server.SimpleHTTPRequestHandler):
@@ -177,6 +185,8 @@ def load(page: Any, url: str, problems: list[str]) -> None:
     page.wait_for_load_state("networkidle")
     page.wait_for_function("[...document.images].every(i => i.complete)")
     page.wait_for_function("[...document.querySelectorAll('.output-plotly')].every(e => e.querySelector('svg'))")
+    if page.locator("script[type='application/vnd.jupyter.widget-view+json']").count():
+        page.wait_for_selector(".widget-slider .noUi-handle[aria-label]")
     broken = page.evaluate("[...document.images].filter(i => i.naturalWidth === 0).map(i => i.src)")
     problems.extend(f"image did not load: {src}" for src in broken)
 
@@ -257,6 +267,7 @@ def test_notebook_outputs_have_their_size_alt_text_and_math(browser: Any, site_u
     assert (plot.get_attribute("width"), plot.get_attribute("height")) == ("265", "153")  # a retina figure
     assert plot.bounding_box()["width"] == 265
     assert page.locator(".katex").count() >= 3  # typeset by the site's own KaTeX
+    page.get_by_role("slider", name="Gain").wait_for()  # the widget, drawn from its saved state and named
     load(page, site_url + "/posts/sine-waves/", problems)
     assert page.locator(".output img").get_attribute("alt") == "Beats from two nearby frequencies"
     page.context.close()

@@ -83,6 +83,17 @@
     label();
   });
 
+  // ipywidgets draws its sliders without a name: each takes its label's text (or "Slider").
+  if (document.querySelector("script[type='application/vnd.jupyter.widget-view+json']")) {
+    new MutationObserver(function () {
+      document.querySelectorAll(".noUi-handle[role=slider]:not([aria-label])").forEach(function (handle) {
+        var widget = handle.closest(".widget-slider");
+        var label = widget && widget.querySelector(".widget-label");
+        handle.setAttribute("aria-label", (label && label.textContent.trim()) || "Slider");
+      });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
   // The table of contents marks the section being read.
   var links = Array.prototype.slice.call(document.querySelectorAll(".toc-list a[href^='#']"));
   var headings = [];
