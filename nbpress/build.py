@@ -197,9 +197,12 @@ def _plan(settings: Settings, layouts: dict[str, Path], pages: dict[str, Page], 
           now: dt.datetime, report: Diagnostics) -> tuple[SitePlan, list[OutputFile]]:
     """Every route and every other file of the site."""
     from nbpress.site.files import site_files
+    from nbpress.site.render import missing_site_url
 
-    plan, problems = plan_site(layouts, list(pages.values()), settings.page_size, settings.drafts, now)
+    plan, problems = plan_site(layouts, list(pages.values()), settings.page_size, settings.drafts, now,
+                               settings.categories)
     report.extend(problems)
+    report.advise([w for w in [missing_site_url(settings)] if w])
     files, problems = site_files(settings, layouts, assets, plan.pages, plan.routes)
     report.extend(problems)
     return plan, files

@@ -37,6 +37,7 @@ class Settings:
     drafts: bool = False
     feed_full_content: bool = True
     search: bool = True
+    categories: tuple[tuple[str, str], ...] = ()  # [categories] table: (name as written, display name)
     settings_file: str | None = None
 
     @property
@@ -74,14 +75,16 @@ _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "drafts": ((bool,), "true or false"),
     "feed_full_content": ((bool,), "true or false"),
     "search": ((bool,), "true or false"),
+    "categories": ((dict,), 'a table of display names, such as [categories] nextjs = "Next.js"'),
 }
 
 
 def _key_line(text: str, key: str) -> int | None:
-    """The line of `key =` in the nbpress table (after [tool.nbpress] in pyproject.toml)."""
+    """The line of `key =` (or of a `[key]` table) in the nbpress table (after [tool.nbpress] in pyproject.toml)."""
     table = re.search(r"^\s*\[tool\.nbpress\]", text, re.MULTILINE)
     start = table.end() if table else 0
-    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(text, start)
+    name = re.escape(key)
+    match = re.compile(rf"^[ \t]*(?:{name}\s*=|\[(?:tool\.nbpress\.)?{name}\])", re.MULTILINE).search(text, start)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
@@ -132,6 +135,8 @@ def validate(
         if ok and key == "site_url":
             ok = value == "" or (value.startswith(("http://", "https://")) and "://" in value and
                                  bool(value.split("://", 1)[1].strip("/")))
+        if ok and key == "categories":
+            ok = all(isinstance(v, str) and v.strip() for v in value.values())
         if ok and key == "page_size":
             ok = value >= 1
         if ok and key in ("jobs", "timeout"):
@@ -139,6 +144,8 @@ def validate(
         if not ok:
             errors.append(Diagnostic(f"setting '{key}' must be {expected}, not {value!r}", file, line))
             continue
+        if key == "categories":
+            value = tuple(sorted((str(k), v.strip()) for k, v in value.items()))
         values[key] = float(value) if key == "timeout" else value
     if errors:
         raise SettingsError(errors)

@@ -60,9 +60,13 @@ class Diagnostics:
     def __init__(self, strict: bool = False) -> None:
         self.strict = strict
         self.items: list[Diagnostic] = []
+        self.advice: list[Diagnostic] = []  # warnings that are only advice: never errors, even in strict mode
 
     def extend(self, found: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
         self.items.extend(found)
+
+    def advise(self, found: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
+        self.advice.extend(found)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -72,7 +76,7 @@ class Diagnostics:
 
     @property
     def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.items if d.severity == "warning"]
+        return [d for d in self.items if d.severity == "warning"] + self.advice
 
     def stop_on_errors(self) -> None:
         """Raise every error found so far, all at once, before anything is written."""

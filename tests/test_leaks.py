@@ -125,7 +125,7 @@ def test_symlinks_that_stay_inside_the_site_keep_working(site: Site) -> None:
     (site.root / "layouts/_extra.html").symlink_to("../partials/_extra.html")
     base = site.root / "layouts/_base.html"
     base.write_text(base.read_text().replace("</body>", '{% include "_extra.html" %}</body>'))
-    result = site.cli("build")
+    result = site.cli("build", "--site-url", "https://example.org/")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no warning
     assert (site.output / "cover.png").read_bytes() == b"\x89PNG\r\n\x1a\n"

@@ -45,11 +45,17 @@ class Site(TypedDict):
     version: str
 
 
+class PageNumber(TypedDict):
+    number: int
+    url: str
+
+
 class Paginator(TypedDict):
     number: int
     count: int
     previous: str | None
     next: str | None
+    numbers: list[PageNumber | None]  # the first, the last and the pages near this one; None: a gap
 
 
 class LayoutContext(TypedDict):
@@ -217,6 +223,32 @@ def absolute_html(html: str, page_url: str, settings: Settings, current: str = "
     return _ABS_ATTR.sub(swap, html)
 
 
+def page_numbers(number: int, count: int, around: int = 2) -> list[int | None]:
+    """Page numbers to link: the first, the last and `around` either side of `number`; None for a gap."""
+    near = range(max(1, number - around), min(count, number + around) + 1)
+    numbers: list[int | None] = []
+    last = 0
+    for n in sorted({1, count, *near}):
+        if n - last == 2:
+            numbers.append(n - 1)  # a gap of one page: the page itself
+        elif n - last > 2:
+            numbers.append(None)
+        numbers.append(n)
+        last = n
+    return numbers
+
+
+def missing_site_url(settings: Settings) -> Diagnostic | None:
+    """A warning when the address of a site served under a path is not known: search engines and social cards
+    need absolute URLs. (A site with relative links, base_url "./", is meant to be read from the disk.)"""
+    if site_root(settings.base_url, settings.site_url) or is_relative_mode(settings.base_url):
+        return None
+    return Diagnostic(
+        "site_url is not set, so canonical links, og:url, og:image, sitemap.xml and robots.txt cannot give absolute "
+        'URLs: add site_url = "https://user.github.io/repo/" to the settings, or build with an absolute --base-url',
+        settings.settings_file, severity="warning")
+
+
 def site_info(settings: Settings) -> Site:
     return Site(
         title=settings.title, description=settings.description, author=settings.author,
@@ -265,11 +297,16 @@ def render_route(route: Route, data: RenderInput) -> tuple[bytes, Reads]:
                                                                 reads.source_url)))
     number = route.page_number
     stem = route.url[: route.url.rfind("page/")] if number > 1 else route.url
+
+    def page_url(n: int) -> str:
+        return stem if n == 1 else f"{stem}page/{n}/"
+
     paginator = Paginator(
         number=number,
         count=route.page_count,
-        previous=None if number == 1 else stem if number == 2 else f"{stem}page/{number - 1}/",
-        next=f"{stem}page/{number + 1}/" if number < route.page_count else None,
+        previous=page_url(number - 1) if number > 1 else None,
+        next=page_url(number + 1) if number < route.page_count else None,
+        numbers=[PageNumber(number=n, url=page_url(n)) if n else None for n in page_numbers(number, route.page_count)],
     )
     context = LayoutContext(
         site=site_info(settings), route=route, page=page,

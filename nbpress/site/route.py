@@ -7,6 +7,7 @@ import datetime as dt
 import heapq
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from nbpress.errors import Diagnostic
@@ -57,6 +58,36 @@ def collections(pages: Iterable[Page], name: str) -> list[Collection]:
     return [Collection(kind, display, slug, tuple(members)) for slug, (display, members) in ordered]
 
 
+def _spelled(name: str) -> int:
+    """How much a spelling says: 2 its own capitals (NextJS, Data science), 1 capitalized words as
+    a folder name becomes (nextjs -> Nextjs), 0 all lower case."""
+    if name == name.lower():
+        return 0
+    return 1 if name == " ".join(w.capitalize() for w in name.split(" ")) else 2
+
+
+def category_names(pages: Iterable[Page], names: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """Each category's name as shown, by URL name: the site's [categories] table, else the spelling
+    front matter gives over the one made from a folder's name; then the most used, then the first."""
+    spellings: dict[str, Counter[str]] = {}
+    for page in pages:
+        for name in page.categories:
+            spellings.setdefault(slugify(name), Counter())[name] += 1
+    shown = {slug: min(counts, key=lambda n: (-_spelled(n), -counts[n], n)) for slug, counts in spellings.items()}
+    shown.update((slugify(name), display) for name, display in names if slugify(name) in shown)
+    return shown
+
+
+def with_category_names(pages: list[Page], names: Iterable[tuple[str, str]] = ()) -> list[Page]:
+    """The pages with every category under the name it is shown with."""
+    shown = category_names(pages, names)
+    named = []
+    for page in pages:
+        categories = tuple(dict.fromkeys(shown.get(slugify(c), c) for c in page.categories))
+        named.append(page if categories == page.categories else dataclasses.replace(page, categories=categories))
+    return named
+
+
 def _paginate(url: str, pages: tuple[str, ...], size: int) -> list[tuple[str, tuple[str, ...], int, int]]:
     chunks = [pages[i : i + size] for i in range(0, len(pages), size)] or [()]
     return [
@@ -102,9 +133,11 @@ def related_pages(pages: list[Page], limit: int = 3) -> dict[str, tuple[str, ...
 
 def plan_routes(
     layouts: Iterable[str], pages: list[Page], page_size: int,
+    category_display: Iterable[tuple[str, str]] = (),
 ) -> tuple[list[Route], list[Page], list[Diagnostic]]:
-    """Every route (collections with their URL), the pages with their URL set, newest first, and the
-    problems found (clashing URLs)."""
+    """Every route (collections with their URL), the pages with their URL and category names set, newest
+    first, and the problems found (clashing URLs). `category_display` is the site's [categories] table."""
+    pages = with_category_names(pages, category_display)
     templates = [path for path in layouts if is_template(path)]
     layouts = [path for path in templates if is_route(path)]
     problems: list[Diagnostic] = []
@@ -239,11 +272,11 @@ def publishable(pages: list[Page], drafts: bool, now: dt.datetime) -> tuple[list
     return (pages if drafts else [p for p in pages if not p.draft]), upcoming
 
 
-def plan_site(layouts: Iterable[str], pages: list[Page], page_size: int, drafts: bool,
-              now: dt.datetime) -> tuple[SitePlan, list[Diagnostic]]:
+def plan_site(layouts: Iterable[str], pages: list[Page], page_size: int, drafts: bool, now: dt.datetime,
+              category_display: Iterable[tuple[str, str]] = ()) -> tuple[SitePlan, list[Diagnostic]]:
     """The routes of the site and its collections, over the pages that are published at `now`."""
     pages, due = publishable(pages, drafts, now)
-    routes, pages, problems = plan_routes(layouts, pages, page_size)
+    routes, pages, problems = plan_routes(layouts, pages, page_size, category_display)
     urls = collection_urls(routes)
     found = {}
     for field in ("category", "tag", "year"):

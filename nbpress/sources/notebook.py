@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from nbpress.errors import Diagnostic
 from nbpress.model import Heading, Page, PageFile
+from nbpress.sources.images import image_size, image_title
 from nbpress.sources.links import content_link
 from nbpress.sources.markdown import highlight, render_markdown
 from nbpress.sources.options import strip_options
@@ -82,18 +83,62 @@ class _Context:
     cell: int = 0  # the cell being rendered, for warnings
     hosts: dict[str, set[int]] = dataclasses.field(default_factory=dict)  # other hosts outputs load from: cells
     fallbacks: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # outputs nbpress could not draw
+    alt: str = ""  # the current cell's alt text or caption, for its image outputs
+    titles: list[str] = dataclasses.field(default_factory=list)  # figure titles its code sets, in order
 
     def add_file(self, name: str, data: bytes) -> str:
         self.files.append(PageFile(name, data))
         return name
 
 
+_QUARTO_OPTION = re.compile(r"^#\|\s*(fig-alt|fig-cap)\s*:\s*(.+?)\s*$", re.MULTILINE)
+# A title in plain quotes (an f-string says nothing certain): ax.set_title("x"), fig.suptitle('x'), df.plot(title="x").
+_TITLE_CALL = re.compile(r"""(?:\b(?:suptitle|set_title|title)\s*\(\s*|\btitle\s*=\s*)[rRuU]?"""
+                         r"""(["'])((?:\\.|(?!\1).)+?)\1""")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _figure_text(cell: dict[str, Any], source: str) -> tuple[str, list[str]]:
+    """A code cell's alt text or caption (nbconvert's metadata alt, Quarto's fig-alt/fig-cap,
+    MyST-NB's image alt/figure caption), and the figure titles its code sets."""
+    meta = _dict(cell.get("metadata"))
+    mystnb = _dict(meta.get("mystnb"))
+    options = {key: value.strip("'\"") for key, value in _QUARTO_OPTION.findall(source)}
+    candidates = (meta.get("alt"), options.get("fig-alt"), _dict(mystnb.get("image")).get("alt"),
+                  options.get("fig-cap"), _dict(mystnb.get("figure")).get("caption"))
+    alt = next((c.strip() for c in candidates if isinstance(c, str) and c.strip()), "")
+    calls = list(_TITLE_CALL.finditer(source))
+    suptitles = [m.group(2) for m in calls if m.group(0).startswith("suptitle")]  # a figure's title over its axes'
+    return alt, suptitles or [m.group(2) for m in calls]
+
+
 def _image(mime: str, data: str, meta: dict[str, Any], name: str, ctx: _Context) -> str:
     raw = data.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode("".join(data.split()))
     filename = ctx.add_file(f"{name}.{_IMAGE_EXT[mime]}", raw)
-    size = meta.get(mime, {}) if isinstance(meta.get(mime), dict) else {}
-    attrs = "".join(f' {k}="{int(size[k])}"' for k in ("width", "height") if isinstance(size.get(k), (int, float)))
-    return f'<img src="{filename}" alt="output"{attrs} loading="lazy">'
+    size = _dict(meta.get(mime))
+    # The size to show: the output's width/height metadata (a retina figure is saved at twice the size it is
+    # shown at), else the file's own; on the tag, so that nothing moves while the image loads.
+    width, height = (v if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
+                     for v in (size.get("width"), size.get("height")))
+    intrinsic = image_size(raw)
+    if intrinsic:
+        w, h = intrinsic
+        if width is None and height is None:
+            width, height = w, h
+        elif height is None and width is not None:
+            height = width * h / w
+        elif width is None and height is not None:
+            width = height * w / h
+    attrs = "".join(f' {k}="{round(v)}"' for k, v in (("width", width), ("height", height)) if v)
+    title = ctx.titles.pop(0) if ctx.titles else ""
+    given = size.get("alt") if isinstance(size.get("alt"), str) else ""
+    alt = (given or ctx.alt or image_title(raw) or title).strip()
+    if not alt:
+        alt = f"Image output of cell {name[len('cell'):].split('-')[0]}"
+    return f'<img src="{filename}" alt="{html.escape(alt)}"{attrs} loading="lazy">'
 
 
 @functools.lru_cache(maxsize=1)
@@ -343,6 +388,7 @@ def render_notebook(page: Page, site_dir: Path | None = None, content_dir: str =
                 inner += code
             if "remove-output" not in tags:
                 streams = tuple(s for s in ("stdout", "stderr") if f"remove-{s}" not in tags)
+                ctx.alt, ctx.titles = _figure_text(cell, source)
                 outputs = render_outputs(cell["outputs"], number, ctx, streams)
                 if outputs and "hide-output" in tags:
                     outputs = f'<details class="outputs"><summary>Show output</summary>{outputs}</details>'

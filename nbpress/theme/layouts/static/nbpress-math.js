@@ -18,4 +18,5 @@
       ],
     }, options));
   });
+  if (window.nbpressRemark) window.nbpressRemark(); // wide formulas now scroll
 })();
