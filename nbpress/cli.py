@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +60,29 @@ class ExecutionProgress:
             click.echo("\r\x1b[K", nl=False, err=True)
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM during a build; not an Exception, so that nothing on the way swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM unwind the build, which stops every kernel (SIGTERM would end it on the spot)."""
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def _settings(site: str, **overrides: Any) -> Settings:
     settings, warnings = load_settings(site, overrides)
     _report(warnings)
@@ -95,7 +121,8 @@ def build(site: str, output: str | None, execute: str | None, jobs: int | None, 
         settings = replace(settings, output_dir=str(Path(output).resolve()))
     progress = ExecutionProgress()
     try:
-        result = run_build(settings, progress=progress, strict=strict)
+        with _interruptible():
+            result = run_build(settings, progress=progress, strict=strict)
     finally:
         progress.done()
     _report(result.warnings)
@@ -273,5 +300,10 @@ def main() -> None:
             click.secho(f"build failed: {len(exc.diagnostics)} error(s); the previous output was left as it was",
                         fg="red", err=True)
         sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        click.secho(f"build interrupted ({name}): every notebook was stopped; the previous output was left as it was",
+                    fg="red", err=True)
+        sys.exit(128 + exc.signum)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
     except KeyboardInterrupt:
         sys.exit(130)
