@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -78,33 +79,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             logs[name] = start(name, "worker", address, "--name", name, "--nthreads", "1", "--host", "127.0.0.1",
                                "--no-dashboard", "--local-directory", str(folder / "scratch"), cwd=folder)
         found = Cluster(root, address, logs)
-        wait_for_restarts(found, 0, len(WORKERS))
+        wait_for_registrations(found, 0, len(WORKERS))
         yield found
     finally:
+        # SIGKILL to each process group (a nanny, its worker, its resource tracker): nothing to save here,
+        # and a graceful close waits seconds for a worker a nanny is restarting.
         for process in processes:
-            with _gone():
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with _gone():
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        for process in processes:  # and none of their children (a nanny's worker) is left behind
-            with _gone():
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-        _wait_until_gone(root)
-
-
-class _gone:
-    """Ignore a process group that has already exited."""
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, kind: object, value: object, tb: object) -> bool:
-        return kind is ProcessLookupError
+        for process in processes:
+            process.wait()
+        _wait_until_gone(root)  # a kernel notices within a second that its worker is gone
 
 
 def _wait_until_gone(folder: Path, seconds: float = 10) -> None:
@@ -292,7 +277,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_build_completes(cluster: Cl
     while alive(kernel):
         assert time.monotonic() < deadline, "the killed worker's kernel still runs"
         time.sleep(0.1)
-    wait_for_restarts(cluster, registered, 1)  # the nanny restarts the killed worker, for the next tests
+    wait_for_registrations(cluster, registered, 1)  # the nanny restarts the killed worker, for the next tests
 
 
 def test_a_notebook_that_kills_every_worker_is_an_error_naming_it(cluster: Cluster, tmp_path: Path) -> None:
@@ -309,11 +294,12 @@ def test_a_notebook_that_kills_every_worker_is_an_error_naming_it(cluster: Clust
     assert "Traceback" not in result.stderr
     assert "build failed: 1 error(s)" in result.stderr
     assert [name.split("--")[0] for name in cache_entries(site)] == ["notebooks__fine.ipynb"]  # the others ran
-    wait_for_restarts(cluster, registered, 2)
+    wait_for_registrations(cluster, registered, 2)
 
 
-def wait_for_restarts(cluster: Cluster, registered: int, restarts: int, seconds: float = 60) -> None:
+def wait_for_registrations(cluster: Cluster, registered: int, more: int, seconds: float = 60) -> None:
+    """Until workers registered `more` times since `registered` (a nanny restarts a killed worker)."""
     deadline = time.monotonic() + seconds
-    while cluster.registered() < registered + restarts:
+    while cluster.registered() < registered + more:
         assert time.monotonic() < deadline, "the nannies did not restart their workers"
         time.sleep(0.1)
