@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ import click
 
 from nbpress import __version__
 from nbpress.config import EXECUTE_MODES, Settings, load_settings
-from nbpress.errors import Diagnostic, NbpressError
+from nbpress.errors import Diagnostic, NbpressError, SettingsError
 
 
 def _report(diagnostics: list[Diagnostic]) -> None:
@@ -23,44 +26,88 @@ def _report(diagnostics: list[Diagnostic]) -> None:
 
 
 class ExecutionProgress:
-    """Which notebooks are running, done, cached or failed: a live line on a terminal, plain lines elsewhere."""
+    """Which notebooks run (and where) and which ended: a live line on a terminal, plain lines elsewhere."""
 
     def __init__(self) -> None:
         self.live = sys.stderr.isatty()
-        self.running: dict[str, float] = {}
+        self.running: dict[str, str] = {}  # source -> the Dask worker running it ("" on this machine)
         self.counts = {"executed": 0, "cached": 0, "failed": 0}
+        self.workers: dict[str, str] = {}  # source -> the Dask worker that ran it
 
-    def __call__(self, source: str, status: str, seconds: float) -> None:
+    def __call__(self, source: str, status: str, seconds: float, where: str = "") -> None:
         if status == "queued":
             return
         if status == "running":
-            self.running[source] = seconds
+            self.running[source] = where
         else:
             self.running.pop(source, None)
             self.counts[status] = self.counts.get(status, 0) + 1
+            if where:
+                self.workers[source] = where
+        on = f" on {where}" if where else ""
+        said = f"{status:>8} {source}" + (f" ({seconds:.1f} s{on})" if seconds else on)
         if self.live:
-            names = ", ".join(Path(s).name for s in sorted(self.running)) or "-"
+            names = ", ".join(Path(s).name + (f"@{w}" if w else "") for s, w in sorted(self.running.items())) or "-"
             line = (f"running: {names} | executed {self.counts['executed']}, cached {self.counts['cached']}, "
                     f"failed {self.counts['failed']}")
             width = shutil.get_terminal_size().columns - 1
             click.echo("\r\x1b[K" + line[:width], nl=False, err=True)
             if status != "running":
                 click.echo("\r\x1b[K", nl=False, err=True)
-                click.echo(f"{status:>8} {source}" + (f" ({seconds:.1f} s)" if seconds else ""), err=True)
-        elif status != "running":
-            click.echo(f"{status:>8} {source}" + (f" ({seconds:.1f} s)" if seconds else ""), err=True)
+                click.echo(said, err=True)
         else:
-            click.echo(f"{'running':>8} {source}", err=True)
+            click.echo(said, err=True)
+
+    def cluster(self) -> str:
+        """How many notebooks ran on a Dask cluster, for the summary line ("" when none did)."""
+        if not self.workers:
+            return ""
+        workers = len(set(self.workers.values()))
+        return f"; {len(self.workers)} ran on the Dask cluster ({workers} worker{'s' * (workers != 1)})"
 
     def done(self) -> None:
         if self.live:
             click.echo("\r\x1b[K", nl=False, err=True)
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM during a build; not an Exception, so that nothing on the way swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM unwind the build, which stops every kernel (SIGTERM would end it on the spot)."""
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def _settings(site: str, **overrides: Any) -> Settings:
     settings, warnings = load_settings(site, overrides)
     _report(warnings)
     return settings
+
+
+def _checked_executor(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Checked here, so that a bad value names the option or the environment variable it came from."""
+    from nbpress.config import validate
+
+    try:
+        validate({"executor": value} if value is not None else {})
+    except SettingsError as exc:
+        raise click.BadParameter(exc.diagnostics[0].message.removeprefix("setting 'executor' ")) from None
+    return value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,6 +117,14 @@ def cli() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
     if os.environ.get("NBPRESS_DEBUG"):  # stage timings
         logging.getLogger("nbpress").setLevel(logging.DEBUG)
+    else:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_not_dask)
+
+
+def _not_dask(record: logging.LogRecord) -> bool:
+    """The Dask client logs a lost scheduler with tracebacks; the build's errors say what it means instead."""
+    return not record.name.startswith(("distributed.", "tornado."))
 
 
 @cli.command()
@@ -79,28 +134,35 @@ def cli() -> None:
               help="Which notebooks to run. auto (default): only notebooks never run (jupytext text notebooks, "
                    ".ipynb saved without outputs); one holding any output or execution count is published as "
                    "saved. cache: every notebook, through the cache. force: every notebook, afresh. off: none.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Notebooks run at once (default: cores).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Notebooks run at once (default: cores; on a Dask cluster, as many as it has room for).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds a cell may run.")
+@click.option("--executor", default=None, envvar="NBPRESS_EXECUTOR", show_envvar=True, metavar="local|ADDRESS",
+              callback=_checked_executor,
+              help="Where notebooks run: this machine (local), or the Dask scheduler at ADDRESS "
+                   "(dask://HOST:8786, tls://HOST:8786).")
 @click.option("--drafts", is_flag=True, default=None, help="Include drafts.")
 @click.option("--base-url", default=None, help="Path or URL the site is served under, e.g. /repo/.")
 @click.option("--site-url", default=None, help="The site's address, e.g. https://user.github.io/repo/.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--no-wait", is_flag=True, help="Fail (exit 2) instead of waiting when another build writes the site.")
 def build(site: str, output: str | None, execute: str | None, jobs: int | None, timeout: float | None,
-          drafts: bool | None, base_url: str | None, site_url: str | None, strict: bool, no_wait: bool) -> None:
+          executor: str | None, drafts: bool | None, base_url: str | None, site_url: str | None,
+          strict: bool, no_wait: bool) -> None:
     """Build the site into the output folder."""
     from nbpress.build import build as run_build
 
-    settings = _settings(site, execute=execute, jobs=jobs, timeout=timeout, drafts=drafts, base_url=base_url,
-                         site_url=site_url)
+    settings = _settings(site, execute=execute, jobs=jobs, timeout=timeout, executor=executor, drafts=drafts,
+                         base_url=base_url, site_url=site_url)
     if output is not None:
         from nbpress.config import replace
 
         settings = replace(settings, output_dir=str(Path(output).resolve()))
     progress = ExecutionProgress()
     try:
-        result = run_build(settings, progress=progress, strict=strict, wait=not no_wait,
-                           waiting=lambda message: click.echo(message + " ...", err=True))
+        with _interruptible():
+            result = run_build(settings, progress=progress, strict=strict, wait=not no_wait,
+                               waiting=lambda message: click.echo(message + " ...", err=True))
     finally:
         progress.done()
     for note in result.notes:
@@ -109,7 +171,7 @@ def build(site: str, output: str | None, execute: str | None, jobs: int | None, 
     ran = result.executed
     if ran and ran["executed"] + ran["cached"] + ran["failed"]:
         click.echo(f"notebooks: executed {ran['executed']:g}, from cache {ran['cached']:g}, failed {ran['failed']:g}, "
-                   f"in {ran['seconds']:.1f} s")
+                   f"in {ran['seconds']:.1f} s{progress.cluster()}")
     where = _shown(settings.output_path)
     if result.unchanged:
         click.echo(f"nothing changed: {where} is up to date ({result.seconds:.2f} s)")
@@ -182,9 +244,9 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
                 click.echo(f"{changed}built {result.pages} pages, {result.rendered} rendered, {result.written} files "
                            f"written in {result.seconds:.2f} s")
 
-    def running(source: str, status: str, seconds: float) -> None:
+    def running(source: str, status: str, seconds: float, where: str = "") -> None:
         if status != "cached":  # every rebuild takes the unchanged notebooks from the cache: not news
-            progress(source, status, seconds)
+            progress(source, status, seconds, where)
 
     run_serve(settings, host=host, port=port, report=report, overrides=overrides, progress=running)
     progress.done()
@@ -298,5 +360,10 @@ def main() -> None:
             click.secho(f"build failed: {len(exc.diagnostics)} error(s); the previous output was left as it was",
                         fg="red", err=True)
         sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        click.secho(f"build interrupted ({name}): every notebook was stopped; the previous output was left as it was",
+                    fg="red", err=True)
+        sys.exit(128 + exc.signum)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
     except KeyboardInterrupt:
         sys.exit(130)

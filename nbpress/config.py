@@ -14,6 +14,8 @@ from nbpress.errors import Diagnostic, SettingsError
 
 ExecuteMode = Literal["auto", "cache", "force", "off"]
 EXECUTE_MODES: tuple[str, ...] = get_args(ExecuteMode)
+# dask:// is nbpress's name for Dask's plain tcp://; the others are the schemes Dask's client takes.
+DASK_ADDRESS = re.compile(r"(dask|tcp|tls|ws|wss)://[^\s/]+")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Settings:
     execute: ExecuteMode = "auto"
     jobs: int = 0  # 0: one per core
     timeout: float = 120.0
+    executor: str = "local"  # or a Dask scheduler's address: dask://host:8786, tcp://..., tls://...
     drafts: bool = False
     feed_full_content: bool = True
     search: bool = True
@@ -72,6 +75,7 @@ _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "execute": ((str,), "one of " + ", ".join(EXECUTE_MODES)),
     "jobs": ((int,), "a whole number (0: one per core)"),
     "timeout": ((int, float), "a number of seconds"),
+    "executor": ((str,), '"local" or a Dask scheduler\'s address such as dask://HOST:8786 or tls://HOST:8786'),
     "drafts": ((bool,), "true or false"),
     "feed_full_content": ((bool,), "true or false"),
     "search": ((bool,), "true or false"),
@@ -132,6 +136,8 @@ def validate(
         ok = isinstance(value, types) and not (bool not in types and isinstance(value, bool))
         if ok and key == "execute":
             ok = value in EXECUTE_MODES
+        if ok and key == "executor":
+            ok = value == "local" or bool(DASK_ADDRESS.fullmatch(value))
         if ok and key == "site_url":
             ok = value == "" or (value.startswith(("http://", "https://")) and "://" in value and
                                  bool(value.split("://", 1)[1].strip("/")))

@@ -264,3 +264,20 @@ def make_site(root: Path, layouts: bool = True, toml: str = NBPRESS_TOML) -> Sit
 def site(tmp_path: Path) -> Site:
     """A site: nbpress.toml (execution off), an empty notebooks/ and its own tiny layouts/."""
     return make_site(tmp_path / "site")
+
+
+def processes_in(folder: Path) -> list[str]:
+    """Every live process whose working directory is inside folder (a kernel runs in its notebook's folder)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or proc.name == str(os.getpid()):
+            continue
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+            state = next(line for line in (proc / "status").read_text().splitlines() if line.startswith("State:"))
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, StopIteration):
+            continue  # gone meanwhile, or not ours to read
+        if "zombie" not in state and (cwd == folder or folder in cwd.parents):
+            found.append(f"{proc.name} {command}")
+    return found

@@ -35,7 +35,8 @@ def test_help() -> None:
 def test_build_help() -> None:
     result = run("build", "--help")
     assert result.returncode == 0
-    for option in ("--site", "--output", "--execute", "--jobs", "--timeout", "--drafts", "--base-url", "--strict"):
+    for option in ("--site", "--output", "--execute", "--jobs", "--timeout", "--executor", "--drafts", "--base-url",
+                   "--strict"):
         assert option in result.stdout
 
 

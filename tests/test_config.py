@@ -149,3 +149,43 @@ def test_cli_settings_error_exits_2_listing_every_bad_key(tmp_path: Path) -> Non
     assert "nbpress.toml:3:" in result.stderr and "search" in result.stderr
     assert "Traceback" not in result.stderr
     assert not site.output.exists()
+
+
+@pytest.mark.parametrize("value", ["local", "dask://scheduler:8786", "tcp://10.0.0.5:8786", "tls://dask.example.org:8786",
+                                   "tls://[::1]:8786", "dask://scheduler"])
+def test_executor_is_local_or_a_dask_scheduler_address(tmp_path: Path, value: str) -> None:
+    root = _site(tmp_path, "nbpress.toml", f'executor = "{value}"\n')
+    settings, warnings = load_settings(root)
+    assert (settings.executor, warnings) == (value, [])
+
+
+@pytest.mark.parametrize("value", ["dask", "scheduler:8786", "http://scheduler:8786", "dask://", "dask://a b:1"])
+def test_a_bad_executor_is_a_settings_error_naming_its_line(tmp_path: Path, value: str) -> None:
+    root = _site(tmp_path, "nbpress.toml", f'title = "x"\nexecutor = "{value}"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(root)
+    (diag,) = info.value.diagnostics
+    assert (diag.path, diag.line) == ("nbpress.toml", 2)
+    assert "dask://HOST:8786" in diag.message
+
+
+def test_executor_option_beats_the_environment_which_beats_the_settings_file(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    site = make_site(tmp_path / "s", toml='execute = "off"\nexecutor = "dask://from-the-file:8786"\n')
+
+    def build(*args: str, env: str | None = None) -> subprocess.CompletedProcess[str]:
+        environ = {k: v for k, v in os.environ.items() if k != "NBPRESS_EXECUTOR"}
+        if env is not None:
+            environ["NBPRESS_EXECUTOR"] = env
+        return subprocess.run([sys.executable, "-m", "nbpress", "build", "--site", str(site.root), *args],
+                              capture_output=True, text=True, timeout=60, env=environ)
+
+    bad = build(env="not-an-address")
+    assert bad.returncode == 2
+    assert "NBPRESS_EXECUTOR" in bad.stderr and "not-an-address" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert build("--executor", "local", env="not-an-address").returncode == 0
+    assert build(env="").returncode == 0  # an empty variable is no setting: the file's (nothing runs: off)

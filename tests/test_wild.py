@@ -159,7 +159,7 @@ NEXT_POST = md("""\
 def blog(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """One site of every kind of post, built once by `nbpress build` with the default `--execute auto`."""
     site = make_site(tmp_path_factory.mktemp("wild") / "site", layouts=False,
-                     toml='title = "Wild"\njobs = 1\nsearch = false\n')
+                     toml='title = "Wild"\njobs = 1\nsearch = false\nsite_url = "https://example.org/"\n')
     site.post("2020-02-20-fastpages-tour.ipynb", FASTPAGES_NB)
     site.post("quarto-post.ipynb", QUARTO_NB)
     site.post("handbook/05.05-Naive-Bayes.ipynb", NAIVE_BAYES_NB)
@@ -197,7 +197,7 @@ def test_fastpages_front_matter_cell(blog: Site) -> None:
     assert '<p class="byline-name">Jane Doe</p>' in html  # HTML in an author: plain text
     assert "&lt;a href" not in html
     assert '<time datetime="2020-02-20"' in html  # the date in the file name
-    assert 'property="og:image" content="/images/chart-preview.png"' in html  # fastpages' image:
+    assert 'property="og:image" content="https://example.org/images/chart-preview.png"' in html  # fastpages' image:
     assert 'class="toc' not in html  # toc: false, three headings notwithstanding
     assert not (blog.output / "posts" / "fastpages-tour").exists()
 
@@ -252,7 +252,7 @@ def test_quarto_front_matter(blog: Site) -> None:
     assert '<p class="byline-name">Ada Lovelace and Grace Hopper</p>' in html
     description = "An easy to use blogging platform with extra features for Jupyter Notebooks, and y = f(x) in it."
     assert f'<meta name="description" content="{description}">' in html  # plain text, no raw TeX
-    assert 'property="og:image" content="/images/diagram.png"' in html
+    assert 'property="og:image" content="https://example.org/images/diagram.png"' in html
     feed = feedparser.parse((blog.output / "feed.xml").read_bytes())
     entry = next(e for e in feed.entries if e.title == "A Quarto Notebook")
     assert entry.summary == description

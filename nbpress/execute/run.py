@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbpress.config import Settings, jobs
+from nbpress.config import Settings
 from nbpress.errors import Diagnostic
 from nbpress.execute.cache import LOCK_FILES, cache_get, cache_put, execution_key
-from nbpress.execute.jobs import Executor, Job, Progress
+from nbpress.execute.jobs import Executor, Job, Progress, Status
 from nbpress.hashing import digest
 from nbpress.model import Page
 from nbpress.store import Store
@@ -54,11 +54,15 @@ def mode_for(page: Page, settings: Settings) -> str:
     return chosen or settings.execute
 
 
-def _inputs(page: Page, settings: Settings) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:
-    """The data files a notebook depends on (its `depends:` globs) and the environment's lock files."""
+def _inputs(page: Page, settings: Settings) -> tuple[list[tuple[str, bytes]], list[Path], list[Diagnostic]]:
+    """The data files a notebook depends on (its `depends:` globs) and the environment's lock files.
+
+    Also the `depends:` files alone, which a task on a cluster carries to its worker.
+    """
     site = settings.site_dir
     folder = (site / page.source).parent
     found: list[tuple[str, bytes]] = []
+    depends: list[Path] = []
     problems: list[Diagnostic] = []
     for pattern in page.depends:
         matches = sorted(glob.glob(str(folder / pattern), recursive=True))
@@ -67,11 +71,12 @@ def _inputs(page: Page, settings: Settings) -> tuple[list[tuple[str, bytes]], li
             problems.append(Diagnostic(f"depends: '{pattern}' matches no file", page.source))
         for path in files:
             found.append((os.path.relpath(path, site).replace(os.sep, "/"), path.read_bytes()))
+            depends.append(path)
     for name in LOCK_FILES:
         path = site / name
         if path.is_file():
             found.append((name, path.read_bytes()))
-    return found, problems
+    return found, depends, problems
 
 
 def _apply(nb: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
@@ -108,7 +113,7 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
             progress: Progress | None = None) -> tuple[list[Page], list[Diagnostic], ExecutionReport]:
     """Pages whose notebooks ran (or came from the cache), every failure, and what happened."""
     started = time.perf_counter()
-    progress = progress or (lambda source, status, seconds: None)
+    progress = progress or _quiet
     report = ExecutionReport()
     problems: list[Diagnostic] = []
     by_source = {p.source: p for p in pages}
@@ -123,7 +128,7 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
         mode = mode_for(page, settings)
         if mode == "off" or (mode == "auto" and not _needs_run(page.notebook)):
             continue
-        inputs, missing = _inputs(page, settings)
+        inputs, depends, missing = _inputs(page, settings)
         problems.extend(missing)
         report.watched.extend(path for path, _ in inputs if path not in LOCK_FILES)
         kernel = page.execute.get("kernel") or (page.notebook.get("metadata", {}).get("kernelspec") or {}).get(
@@ -142,10 +147,12 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
             continue
         timeout = float(page.execute.get("timeout", settings.timeout))
         cwd = str((site / page.source).parent)
-        todo.append(Job(page.source, page.notebook, cwd, kernel, timeout, allow_errors))
+        todo.append(Job(page.source, page.notebook, cwd, kernel, timeout, allow_errors,
+                        tuple(os.path.normpath(path) for path in depends)))
         progress(page.source, "queued", 0.0)
     if todo:
-        outcomes = (executor or _local()).run(todo, jobs(settings), progress)
+        # Only now, with notebooks to run, does an executor start kernels or connect to a cluster.
+        outcomes = (executor or executor_for(settings)).run(todo, settings.jobs, progress)
         for job, outcome in zip(todo, outcomes, strict=True):
             if outcome.error is not None or outcome.notebook is None:
                 report.failed += 1
@@ -164,7 +171,16 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
     return [by_source[p.source] for p in pages], problems, report
 
 
-def _local() -> Executor:
+def _quiet(source: str, status: Status, seconds: float, where: str = "") -> None:
+    pass
+
+
+def executor_for(settings: Settings) -> Executor:
+    """The executor the settings ask for: kernels on this machine, or a Dask cluster's address."""
+    if settings.executor != "local":
+        from nbpress.execute.dask import DaskExecutor  # distributed is imported only when something runs
+
+        return DaskExecutor(settings.executor)
     from nbpress.execute.local import LocalExecutor  # nbclient is imported only when something runs
 
     return LocalExecutor()
