@@ -1,7 +1,8 @@
 """Benchmark the Dask executor (issue 12): small notebooks on a two-worker local Dask cluster
 against `nbpress build --jobs 2` on this machine, and the overhead per notebook.
 
-    python bench/dask_notebooks.py [--notebooks 20] [--repeat 3] [--keep DIR]
+    python -m bench.dask_notebooks [--notebooks 20] [--repeat 3] [--keep DIR]
+    python -m bench --only dask
 
 The cluster is started with Dask's own command line (`dask scheduler`, two `dask worker`
 processes with one thread each, so both sides run two notebooks at a time) on 127.0.0.1 and
@@ -37,12 +38,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from bench.benchmark import Benchmark, Context
+from bench.measure import BenchError
+from bench.report import secs
+
 REPO = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"notebooks: executed (\d+), from cache (\d+), failed (\d+), in ([\d.]+) s")
-
-
-class BenchError(Exception):
-    """A build or the cluster failed: the message says which command and what it printed."""
 
 
 def make_notebook(index: int, plot: bool) -> dict[str, Any]:
@@ -191,6 +192,25 @@ def run(notebooks: int = 20, repeat: int = 3, root: Path | None = None) -> dict[
         "overhead_per_notebook": (best_cluster[1] - best_local[1]) / notebooks,
         "overhead_per_notebook_wall": (best_cluster[0] - best_local[0]) / notebooks,
     }
+
+
+def _bench(ctx: Context) -> None:
+    """As a benchmark of `python -m bench`: both builds and the overhead per notebook."""
+    if importlib.util.find_spec("distributed") is None:
+        raise BenchError('distributed is not installed (pip install "nbpress[dask]")')
+    n = ctx.args.notebooks
+    ctx.report.section(f"dask: {n} notebooks, two-worker local cluster against --jobs 2")
+    figures = run(n, ctx.args.repeat, ctx.folder("dask"))
+    ctx.report.add("notebooks, nbpress build --jobs 2 (this machine)", secs(figures["local_wall"]),
+                   note=f"execution {secs(figures['local_execute'])}")
+    ctx.report.add("notebooks, --executor on 2 Dask workers", secs(figures["cluster_wall"]),
+                   note=f"execution {secs(figures['cluster_execute'])}; "
+                        f"first build {secs(figures['cluster_first_wall'])}")
+    ctx.report.add("  cluster overhead per notebook", secs(figures["overhead_per_notebook"]), note="execution stage")
+
+
+BENCHMARK = Benchmark(names=("dask",), about="notebooks on a two-worker local Dask cluster against --jobs 2",
+                      run=_bench, default=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Lighthouse scores of the built-in theme (issue 13): the demo site, built and served, audited.
 
-    python bench/lighthouse.py [--preset mobile|desktop] [--runs 1] [--keep DIR]
+    python -m bench.lighthouse [--preset mobile|desktop] [--runs 1] [--keep DIR]
+    python -m bench --only lighthouse
 
 Builds the demo site (notebooks/, layouts/, nbpress.toml at the repository root) into a temp
 folder with `--base-url /` and `--site-url` set to the local address, serves it as a static host
@@ -31,6 +32,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from bench.benchmark import Benchmark, Context
+from bench.measure import BenchError
 
 REPO = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = "lighthouse@12.8.2"  # the last major that runs on Node 18 and 20 (13 needs Node 22.19)
@@ -154,51 +158,75 @@ def lost_points(report: dict[str, Any]) -> list[str]:
     return [text for _, text in sorted(lost, key=lambda item: -item[0])]
 
 
+def audit_demo(root: Path, preset: str = "mobile", runs: int = 1) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """The demo site built in root, served and audited: each page's median scores, and the points lost."""
+    chrome = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    cache = Path(os.environ.get("NBPRESS_BENCH_CACHE") or Path.home() / ".cache" / "nbpress-bench")
+    if not Path(chrome).exists():
+        raise LighthouseError(f"Chromium not found at {chrome} (apt-get install chromium, or set CHROME_PATH)")
+    binary = lighthouse_bin(cache)
+    site = root / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(StaticHost, directory=str(site / "output"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = f"http://127.0.0.1:{server.server_address[1]}/"
+        build_demo(site, address)
+        medians: dict[str, dict[str, int]] = {}
+        notes: list[str] = []
+        for name, path in PAGES.items():
+            reports = [audit(binary, chrome, address.rstrip("/") + path, preset,
+                             root / f"{name.replace(' ', '-')}-{i}.json") for i in range(runs)]
+            by_run = [scores(r) for r in reports]
+            medians[name] = {c: sorted(s[c] for s in by_run)[len(by_run) // 2] for c in CATEGORIES}
+            notes.extend(f"  {name}: {text}" for text in lost_points(reports[len(reports) // 2])[:6])
+        return medians, notes
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lighthouse scores of the demo site (see the module docstring).")
     parser.add_argument("--preset", choices=("mobile", "desktop"), default="mobile")
     parser.add_argument("--runs", type=int, default=1, help="runs per page; the median score is reported")
     parser.add_argument("--keep", type=Path, help="build into this folder and keep it, with the JSON reports")
     args = parser.parse_args(argv)
-    chrome = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    cache = Path(os.environ.get("NBPRESS_BENCH_CACHE") or Path.home() / ".cache" / "nbpress-bench")
     root = args.keep or Path(tempfile.mkdtemp(prefix="nbpress-lighthouse-"))
-    server = None
     try:
-        if not Path(chrome).exists():
-            raise LighthouseError(f"Chromium not found at {chrome} (apt-get install chromium, or set CHROME_PATH)")
-        binary = lighthouse_bin(cache)
-        site = root / "site"
-        site.mkdir(parents=True, exist_ok=True)
-        handler = functools.partial(StaticHost, directory=str(site / "output"))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        address = f"http://127.0.0.1:{server.server_address[1]}/"
-        build_demo(site, address)
-        print(f"Lighthouse {LIGHTHOUSE.split('@')[1]}, {args.preset}, {args.runs} run(s) per page, {address}")
-        print(f"{'page':<16}" + "".join(f"{c:>16}" for c in CATEGORIES))
-        notes: list[str] = []
-        for name, path in PAGES.items():
-            runs = [audit(binary, chrome, address.rstrip("/") + path, args.preset,
-                          root / f"{name.replace(' ', '-')}-{i}.json") for i in range(args.runs)]
-            by_run = [scores(r) for r in runs]
-            median = {c: sorted(s[c] for s in by_run)[len(by_run) // 2] for c in CATEGORIES}
-            print(f"{name:<16}" + "".join(
-                f"{median[c]:>10}{'' if median[c] >= TARGET else ' MISSED':>6}" for c in CATEGORIES))
-            notes.extend(f"  {name}: {text}" for text in lost_points(runs[len(runs) // 2])[:6])
-        if notes:
-            print("points lost (worst first):")
-            print("\n".join(notes))
-        return 0
+        medians, notes = audit_demo(root, args.preset, args.runs)
     except LighthouseError as exc:
         print(f"lighthouse: {exc}", file=sys.stderr)
         return 1
     finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
+    print(f"Lighthouse {LIGHTHOUSE.split('@')[1]}, {args.preset}, {args.runs} run(s) per page")
+    print(f"{'page':<16}" + "".join(f"{c:>16}" for c in CATEGORIES))
+    for name, median in medians.items():
+        print(f"{name:<16}" + "".join(f"{median[c]:>10}{'' if median[c] >= TARGET else ' MISSED':>6}"
+                                      for c in CATEGORIES))
+    if notes:
+        print("points lost (worst first):")
+        print("\n".join(notes))
+    return 0
+
+
+def _bench(ctx: Context) -> None:
+    """As a benchmark of `python -m bench`: one row per page, all four scores in it."""
+    ctx.report.section(f"lighthouse: the demo site, Lighthouse {LIGHTHOUSE.split('@')[1]}, mobile preset")
+    try:
+        medians, _ = audit_demo(ctx.folder("lighthouse"))
+    except LighthouseError as exc:
+        raise BenchError(str(exc)) from None
+    for name, median in medians.items():
+        ctx.report.add(f"lighthouse {name}", " / ".join(str(median[c]) for c in CATEGORIES), f">= {TARGET} each",
+                       all(v >= TARGET for v in median.values()), note=", ".join(CATEGORIES))
+
+
+BENCHMARK = Benchmark(names=("lighthouse",), about="Lighthouse scores of the demo site (needs npm and Chromium)",
+                      run=_bench, default=False)
 
 
 if __name__ == "__main__":

@@ -8,20 +8,22 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from bench import baseline, build, incremental, notebooks
+from bench import baseline, build, dask_notebooks, incremental, lighthouse, notebooks
 from bench.benchmark import Benchmark, Context
 from bench.corpus import prepare_root
 from bench.measure import BenchError, load_text, warn_if_busy
 from bench.report import Report
 
 # In this order: the build verdict uses the baseline's machine factor. A new benchmark is a
-# module ending in `BENCHMARK = Benchmark(...)`, added here with one line (the Dask notebook
-# benchmark, bench/dask_notebooks.py, and the Lighthouse runner, bench/lighthouse.py, join so).
+# module ending in `BENCHMARK = Benchmark(...)`, added here with one line.
+
 BENCHMARKS: list[Benchmark] = [
     baseline.BENCHMARK,
     build.BENCHMARK,
     notebooks.BENCHMARK,
     incremental.BENCHMARK,
+    dask_notebooks.BENCHMARK,
+    lighthouse.BENCHMARK,
 ]
 
 
