@@ -187,6 +187,7 @@ def _execute(settings: Settings, pages: dict[str, Page], executor: Executor | No
 
     ran, problems, done = execute(list(pages.values()), settings, executor, progress)
     report.extend(problems)
+    result.notes.extend(done.notes)
     result.executed = {"executed": done.executed, "cached": done.cached, "failed": done.failed,
                        "seconds": round(done.seconds, 2)}
     rendered = {p.source: render_notebook(p, settings.site_dir, settings.content_dir) for p in ran}

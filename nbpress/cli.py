@@ -232,6 +232,8 @@ def serve(site: str, host: str, port: int, execute: str | None, drafts: bool | N
                         fg="red", err=True)
         elif event.result is not None:
             result = event.result
+            for note in result.notes:
+                click.echo(note, err=True)
             _report(list(event.diagnostics) + [w for w in result.warnings if w not in told])
             told[:] = result.warnings  # a warning is said again only after a build without it
             ran = result.executed

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nbpress import __version__
 from nbpress.store import Store, write_atomic
 
 CACHE_FORMAT = 1
@@ -59,6 +60,20 @@ def cache_get(store: Store, key: str) -> dict[str, Any] | None:
     return None
 
 
+def earlier_format(store: Store, source: str) -> str | None:
+    """What made this notebook's entry when it is from another cache format (another nbpress), else None."""
+    folder = store.cache_dir
+    for path in folder.glob(f"{glob.escape(_entry_name(source))}--*.json") if folder.is_dir() else ():
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(entry, dict) and entry.get("format") != CACHE_FORMAT:
+            made_by = entry.get("nbpress")
+            return f"nbpress {made_by}" if isinstance(made_by, str) else f"cache format {entry.get('format')!r}"
+    return None
+
+
 def cache_put(store: Store, source: str, key: str, entry: dict[str, Any]) -> None:
     """Store a successful execution, replacing older entries of the same notebook."""
     folder = store.cache_folder()
@@ -66,6 +81,6 @@ def cache_put(store: Store, source: str, key: str, entry: dict[str, Any]) -> Non
     for old in folder.glob(f"{glob.escape(name)}--*.json"):  # a path may hold [ ] * ?
         if not old.name.endswith(f"--{key}.json"):
             old.unlink()
-    data = json.dumps({"format": CACHE_FORMAT, "key": key, "source": source, **entry},
+    data = json.dumps({"format": CACHE_FORMAT, "nbpress": __version__, "key": key, "source": source, **entry},
                       sort_keys=True, indent=1, ensure_ascii=False)
     write_atomic(folder / f"{name}--{key}.json", data.encode("utf-8") + b"\n")

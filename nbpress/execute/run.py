@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbpress import __version__
 from nbpress.config import Settings
 from nbpress.errors import Diagnostic
-from nbpress.execute.cache import LOCK_FILES, cache_get, cache_put, execution_key
+from nbpress.execute.cache import LOCK_FILES, cache_get, cache_put, earlier_format, execution_key
 from nbpress.execute.jobs import Executor, Job, Progress, Status
 from nbpress.hashing import digest
 from nbpress.model import Page
@@ -30,6 +31,7 @@ class ExecutionReport:
     failed: int = 0
     seconds: float = 0.0
     watched: list[str] = field(default_factory=list)  # files whose change must trigger a rebuild
+    notes: list[str] = field(default_factory=list)  # said once: why cached outputs could not be used
 
 
 def _needs_run(nb: dict[str, Any]) -> bool:
@@ -122,6 +124,7 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
     site = settings.site_dir
     store = Store(site)
     report.watched = sorted(name for name in LOCK_FILES if (site / name).is_file())
+    upgraded: list[tuple[str, str]] = []
     for page in pages:
         if page.notebook is None:
             continue
@@ -145,11 +148,18 @@ def execute(pages: list[Page], settings: Settings, executor: Executor | None = N
                 page, notebook=applied, provenance=_provenance(entry),
                 digest=digest(page.digest, key, entry["executed"]))
             continue
+        if mode != "force" and (made_by := earlier_format(store, page.source)):
+            upgraded.append((page.source, made_by))
         timeout = float(page.execute.get("timeout", settings.timeout))
         cwd = str((site / page.source).parent)
         todo.append(Job(page.source, page.notebook, cwd, kernel, timeout, allow_errors,
                         tuple(os.path.normpath(path) for path in depends)))
         progress(page.source, "queued", 0.0)
+    if upgraded:
+        names = ", ".join(source for source, _ in upgraded[:3]) + (f" and {len(upgraded) - 3} more" if len(upgraded) > 3
+                                                                 else "")
+        report.notes.append(f"the cached outputs of {names} were made by {upgraded[0][1]}, whose cache this nbpress "
+                            f"{__version__} cannot read: running them again")
     if todo:
         # Only now, with notebooks to run, does an executor start kernels or connect to a cluster.
         outcomes = (executor or executor_for(settings)).run(todo, settings.jobs, progress)

@@ -97,10 +97,10 @@ def load_state(store: Store, output: Path, live: Identity | None, full: bool = T
         return Loaded(BuildState(), "the build state could not be read: rebuilding everything")
     if not isinstance(manifest, dict) or manifest.get("format") != code_version():
         made_by = manifest.get("nbpress") if isinstance(manifest, dict) else None
-        if made_by and made_by != __version__:
-            return Loaded(BuildState(), f"the build state is from nbpress {made_by}: rebuilding everything "
-                                        f"with {__version__}")
-        return Loaded(BuildState())  # the same release, other code (a development install)
+        if made_by == __version__:
+            return Loaded(BuildState())  # the same release, other code (a development install): not news
+        return Loaded(BuildState(), f"the build state is from {f'nbpress {made_by}' if made_by else 'an earlier nbpress'}"
+                                    f": rebuilding everything with {__version__}")
     if live is None or tuple(manifest.get("live") or ()) != live:
         return Loaded(BuildState())  # output/ is not the site this state describes
     state = BuildState(inputs=manifest["inputs"], live=live, outputs=manifest["outputs"],
