@@ -99,8 +99,8 @@ def load_state(store: Store, output: Path, live: Identity | None, full: bool = T
         made_by = manifest.get("nbpress") if isinstance(manifest, dict) else None
         if made_by == __version__:
             return Loaded(BuildState())  # the same release, other code (a development install): not news
-        return Loaded(BuildState(), f"the build state is from {f'nbpress {made_by}' if made_by else 'an earlier nbpress'}"
-                                    f": rebuilding everything with {__version__}")
+        origin = f"nbpress {made_by}" if made_by else "an earlier nbpress"
+        return Loaded(BuildState(), f"the build state is from {origin}: rebuilding everything with {__version__}")
     if live is None or tuple(manifest.get("live") or ()) != live:
         return Loaded(BuildState())  # output/ is not the site this state describes
     state = BuildState(inputs=manifest["inputs"], live=live, outputs=manifest["outputs"],
