@@ -28,7 +28,7 @@ def build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
+def feed_site(tmp_path: Path) -> Path:
     (tmp_path / "nbpress.toml").write_text(f'title = "Feeds"\nauthor = "Ada"\nbase_url = "{BASE}"\nsearch = false\n')
     for rel, front in POSTS.items():
         path = tmp_path / "notebooks" / rel
@@ -41,9 +41,9 @@ def site(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_site_and_category_feeds_parse_with_absolute_urls(site: Path) -> None:
-    build(site)
-    out = site / "output"
+def test_site_and_category_feeds_parse_with_absolute_urls(feed_site: Path) -> None:
+    build(feed_site)
+    out = feed_site / "output"
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert not feed.bozo, feed.bozo_exception
     assert [e.title for e in feed.entries] == ["Two", "One", "Three & <Four>"]  # no draft, no future post
@@ -58,18 +58,18 @@ def test_site_and_category_feeds_parse_with_absolute_urls(site: Path) -> None:
     assert 'type="application/atom+xml"' in head and '/blog/feed.xml"' in head
 
 
-def test_feed_summaries_only_when_full_content_is_off(site: Path) -> None:
-    (site / "nbpress.toml").write_text(f'title = "Feeds"\nbase_url = "{BASE}"\nfeed_full_content = false\n')
-    build(site)
-    feed = feedparser.parse((site / "output" / "feed.xml").read_bytes())
+def test_feed_summaries_only_when_full_content_is_off(feed_site: Path) -> None:
+    (feed_site / "nbpress.toml").write_text(f'title = "Feeds"\nbase_url = "{BASE}"\nfeed_full_content = false\n')
+    build(feed_site)
+    feed = feedparser.parse((feed_site / "output" / "feed.xml").read_bytes())
     assert not feed.bozo
     assert "content" not in feed.entries[0]
     assert feed.entries[1].summary == "First."
 
 
-def test_sitemap_and_robots(site: Path) -> None:
-    build(site)
-    out = site / "output"
+def test_sitemap_and_robots(feed_site: Path) -> None:
+    build(feed_site)
+    out = feed_site / "output"
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = [e.text or "" for e in ET.parse(out / "sitemap.xml").getroot().findall("s:url/s:loc", ns)]
     assert BASE in locs and BASE + "posts/two/" in locs and BASE + "categories/guides/" in locs
@@ -77,25 +77,25 @@ def test_sitemap_and_robots(site: Path) -> None:
     assert all(loc.startswith(BASE) for loc in locs)
     for loc in locs:  # every URL is a page that exists
         rel = loc[len(BASE):]
-        assert (out / rel / "index.html").is_file() or (out / rel).is_file(), loc
+        assert (out / rel / "index.html").is_file(), loc  # every URL in the sitemap is a page
     assert not any("draft" in loc or "later" in loc for loc in locs)
     assert f"Sitemap: {BASE}sitemap.xml" in (out / "robots.txt").read_text()
 
 
-def test_drafts_only_with_the_flag_and_never_in_feeds(site: Path) -> None:
-    build(site)
-    out = site / "output"
+def test_drafts_only_with_the_flag_and_never_in_feeds(feed_site: Path) -> None:
+    build(feed_site)
+    out = feed_site / "output"
     assert not (out / "posts" / "draft").exists() and not (out / "posts" / "later").exists()
-    build(site, "--drafts")
+    build(feed_site, "--drafts")
     assert (out / "posts" / "draft" / "index.html").is_file()
     assert (out / "posts" / "later" / "index.html").is_file()
     assert "Secret draft" not in (out / "feed.xml").read_text()
     assert "From the future" not in (out / "sitemap.xml").read_text()
 
 
-def test_archives_navigation_related_and_canonical(site: Path) -> None:
-    build(site)
-    out = site / "output"
+def test_archives_navigation_related_and_canonical(feed_site: Path) -> None:
+    build(feed_site)
+    out = feed_site / "output"
     assert "One" in (out / "archive" / "2024" / "index.html").read_text()
     assert "Three &amp; &lt;Four&gt;" in (out / "archive" / "2023" / "index.html").read_text()
     assert "Three" not in (out / "archive" / "2024" / "index.html").read_text()
@@ -108,18 +108,18 @@ def test_archives_navigation_related_and_canonical(site: Path) -> None:
     assert '<meta name="twitter:card"' in one
 
 
-def test_search_index_is_built_and_kept_current(site: Path) -> None:
+def test_search_index_is_built_and_kept_current(feed_site: Path) -> None:
     from nbpress.build import build as run_build
     from nbpress.config import load_settings
 
-    (site / "nbpress.toml").write_text('title = "Feeds"\n')
-    settings, _ = load_settings(site, {"execute": "off"})
+    (feed_site / "nbpress.toml").write_text('title = "Feeds"\n')
+    settings, _ = load_settings(feed_site, {"execute": "off"})
     run_build(settings)
-    entry = site / "output" / "pagefind" / "0" / "pagefind-entry.json"
+    entry = feed_site / "output" / "pagefind" / "0" / "pagefind-entry.json"
     assert '"page_count":3' in entry.read_text().replace(" ", "")  # the three published posts
     # A rebuild that skips the index (as `nbpress serve` does at first) leaves its shard stale; the next
     # build mends it.
-    (site / "notebooks" / "guides" / "new.md").write_text("---\ntitle: New\ndate: 2024-04-01\n---\nNew.\n")
+    (feed_site / "notebooks" / "guides" / "new.md").write_text("---\ntitle: New\ndate: 2024-04-01\n---\nNew.\n")
     run_build(settings, search_index=False)
     assert '"page_count":3' in entry.read_text().replace(" ", "")
     result = run_build(settings)

@@ -62,7 +62,7 @@ def files(folder: Path) -> list[str]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
+def new_site(tmp_path: Path) -> Path:
     """A site made by `nbpress init my-site`."""
     ok(run("init", "my-site", cwd=tmp_path))
     return tmp_path / "my-site"
@@ -130,11 +130,11 @@ def test_init_writes_a_working_site(tmp_path: Path) -> None:
     assert post["author"]["name"] and post["excerpt"] and body.strip()
 
 
-def test_init_notebook_is_saved_with_a_plot_and_paired(site: Path) -> None:
-    nb = nbformat.read(site / "notebooks/posts/first-notebook.ipynb", as_version=4)
+def test_init_notebook_is_saved_with_a_plot_and_paired(new_site: Path) -> None:
+    nb = nbformat.read(new_site / "notebooks/posts/first-notebook.ipynb", as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "python3"
-    meta = notebook_front_matter(site / "notebooks/posts/first-notebook.ipynb")
+    meta = notebook_front_matter(new_site / "notebooks/posts/first-notebook.ipynb")
     assert meta["title"] and meta["excerpt"] and meta["date"] in today()
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1
@@ -142,22 +142,22 @@ def test_init_notebook_is_saved_with_a_plot_and_paired(site: Path) -> None:
 
     assert base64.b64decode(images[0]["data"]["image/png"]).startswith(PNG)
 
-    script = site / "notebooks/posts/first-notebook.py"
+    script = new_site / "notebooks/posts/first-notebook.py"
     text = script.read_text(encoding="utf-8")
     assert text.startswith("# ---\n") and "#   kernelspec:" in text and "# %%" in text
     twin = jupytext.read(script)
     assert [(c.cell_type, c.source) for c in twin.cells] == [(c.cell_type, c.source) for c in nb.cells]
     assert notebook_front_matter(script) == meta
     # jupytext takes a pair whose text file is older than its notebook for an outdated one
-    assert script.stat().st_mtime_ns >= (site / "notebooks/posts/first-notebook.ipynb").stat().st_mtime_ns
+    assert script.stat().st_mtime_ns >= (new_site / "notebooks/posts/first-notebook.ipynb").stat().st_mtime_ns
 
 
-def test_init_site_builds_at_once_without_running_anything(site: Path) -> None:
-    result = ok(run("build", cwd=site))
+def test_init_site_builds_at_once_without_running_anything(new_site: Path) -> None:
+    result = ok(run("build", cwd=new_site))
     assert "built 2 pages" in result.stdout  # the .ipynb + .py pair is one page
     assert "executed" not in result.stdout and "executed" not in result.stderr
-    assert not (site / ".nbpress/cache").exists()  # saved outputs: no kernel, no matplotlib needed
-    out = site / "output"
+    assert not (new_site / ".nbpress/cache").exists()  # saved outputs: no kernel, no matplotlib needed
+    out = new_site / "output"
     welcome = (out / "posts/welcome/index.html").read_text(encoding="utf-8")
     notebook = (out / "posts/first-notebook/index.html").read_text(encoding="utf-8")
     assert "Welcome to your nbpress site" in welcome
@@ -168,8 +168,8 @@ def test_init_site_builds_at_once_without_running_anything(site: Path) -> None:
     assert "first-notebook.py" not in files(out)
 
 
-def test_init_site_builds_for_a_project_site(site: Path, tmp_path: Path) -> None:
-    ok(run("build", "--base-url", "/REPO/", "--output", str(tmp_path / "pages"), cwd=site))
+def test_init_site_builds_for_a_project_site(new_site: Path, tmp_path: Path) -> None:
+    ok(run("build", "--base-url", "/REPO/", "--output", str(tmp_path / "pages"), cwd=new_site))
     index = (tmp_path / "pages/index.html").read_text(encoding="utf-8")
     assert 'href="/REPO/posts/welcome/"' in index
     assert 'href="/REPO/posts/first-notebook/"' in index
@@ -242,14 +242,14 @@ def post_front_matter(path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("flag", "ext"), KINDS)
-def test_new_post(site: Path, flag: str | None, ext: str) -> None:
-    toml = site / "nbpress.toml"
+def test_new_post(new_site: Path, flag: str | None, ext: str) -> None:
+    toml = new_site / "nbpress.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + 'author = "Ada Lovelace"\n', encoding="utf-8")
     args = ["new", "My Title", "--category", "Field Notes"] + ([flag] if flag else [])
-    result = ok(run(*args, cwd=site))
-    path = site / "notebooks" / f"my-title{ext}"
+    result = ok(run(*args, cwd=new_site))
+    path = new_site / "notebooks" / f"my-title{ext}"
     assert result.stdout.strip() == f"created notebooks/my-title{ext}"
-    assert files(site / "notebooks") == sorted(
+    assert files(new_site / "notebooks") == sorted(
         ["posts/first-notebook.ipynb", "posts/first-notebook.py", "posts/welcome.md", f"my-title{ext}"])
     meta = post_front_matter(path)
     assert meta == {"title": "My Title", "date": meta["date"], "slug": "my-title", "excerpt": "",
@@ -267,31 +267,31 @@ def test_new_post(site: Path, flag: str | None, ext: str) -> None:
         assert "\n# %% [markdown]\n" in text and "\n# %%\n" in text
 
     before = path.read_bytes()
-    again = run(*args, cwd=site)
+    again = run(*args, cwd=new_site)
     assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
     assert path.read_bytes() == before
 
-    built = ok(run("build", cwd=site))
+    built = ok(run("build", cwd=new_site))
     assert "built 3 pages" in built.stdout
-    page = (site / "output/posts/my-title/index.html").read_text(encoding="utf-8")
+    page = (new_site / "output/posts/my-title/index.html").read_text(encoding="utf-8")
     assert "My Title" in page and "Ada Lovelace" in page
-    assert (site / "output/categories/field-notes/index.html").is_file()
+    assert (new_site / "output/categories/field-notes/index.html").is_file()
 
 
-def test_new_without_author_or_category(site: Path) -> None:
-    ok(run("new", "Hello, World!", "--py", cwd=site))
-    meta = post_front_matter(site / "notebooks/hello-world.py")
+def test_new_without_author_or_category(new_site: Path) -> None:
+    ok(run("new", "Hello, World!", "--py", cwd=new_site))
+    meta = post_front_matter(new_site / "notebooks/hello-world.py")
     assert set(meta) == {"title", "date", "slug", "excerpt"} and meta["title"] == "Hello, World!"
 
 
-def test_new_refuses_a_name_taken_by_another_kind(site: Path) -> None:
-    ok(run("new", "Same Name", "--notebook", cwd=site))
+def test_new_refuses_a_name_taken_by_another_kind(new_site: Path) -> None:
+    ok(run("new", "Same Name", "--notebook", cwd=new_site))
     for args in (["--py"], ["--markdown"]):
-        result = run("new", "Same Name", *args, cwd=site)
+        result = run("new", "Same Name", *args, cwd=new_site)
         assert result.returncode == 2 and "notebooks/same-name.ipynb" in result.stderr
-    result = run("new", "Welcome", cwd=site)  # notebooks/posts/welcome.md has /posts/welcome/
+    result = run("new", "Welcome", cwd=new_site)  # notebooks/posts/welcome.md has /posts/welcome/
     assert result.returncode == 2 and "notebooks/posts/welcome.md" in result.stderr
-    assert not (site / "notebooks/welcome.md").exists()
+    assert not (new_site / "notebooks/welcome.md").exists()
 
 
 def test_new_with_site_option_outside_a_site(tmp_path: Path) -> None:
@@ -341,8 +341,8 @@ def step(job: dict[str, Any], name: str) -> dict[str, Any]:
     raise AssertionError(f"no step {name}")
 
 
-def test_publish_workflow(site: Path) -> None:
-    path = site / ".github/workflows/publish.yml"
+def test_publish_workflow(new_site: Path) -> None:
+    path = new_site / ".github/workflows/publish.yml"
     workflow = load_yaml(path)
     validate(workflow, vendored_schema("github-workflows.json"))
     assert workflow["on"] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
@@ -373,14 +373,14 @@ def test_publish_workflow(site: Path) -> None:
 
 
 @pytest.mark.parametrize("requirements", [None, "pandas>=2\n"])
-def test_publish_workflow_installs_the_pinned_nbpress(site: Path, tmp_path: Path, requirements: str | None) -> None:
+def test_publish_workflow_installs_the_pinned_nbpress(new_site: Path, tmp_path: Path, requirements: str | None) -> None:
     """The install step asks pip for the pin, and the site's requirements in the same call (one resolve)."""
     if requirements is not None:
-        (site / "requirements.txt").write_text(requirements, encoding="utf-8")
-    install = step(load_yaml(site / ".github/workflows/publish.yml")["jobs"]["build"],
+        (new_site / "requirements.txt").write_text(requirements, encoding="utf-8")
+    install = step(load_yaml(new_site / ".github/workflows/publish.yml")["jobs"]["build"],
                    "Install nbpress and the site's requirements")
     record = tmp_path / "pip-args"
-    bash(install["run"], site, PATH=str(pip_recorder(tmp_path / "bin")), RECORD=str(record))
+    bash(install["run"], new_site, PATH=str(pip_recorder(tmp_path / "bin")), RECORD=str(record))
     extra = ["-r", "requirements.txt"] if requirements else []
     assert record.read_text(encoding="utf-8").split("\n")[:-1] == ["-m", "pip", "install",
                                                                    f"nbpress=={installed_version()}", *extra]
@@ -392,13 +392,13 @@ PAGES = [("", "https://octocat.github.io", "/"), ("/REPO", "https://octocat.gith
 
 
 @pytest.mark.parametrize(("base_path", "base_url", "prefix"), PAGES)
-def test_publish_workflow_builds_user_and_project_sites(site: Path, base_path: str, base_url: str,
+def test_publish_workflow_builds_user_and_project_sites(new_site: Path, base_path: str, base_url: str,
                                                         prefix: str) -> None:
     """The Build step with configure-pages' outputs: links under the site's path, its address in feeds."""
-    build = step(load_yaml(site / ".github/workflows/publish.yml")["jobs"]["build"], "Build")
-    ok(run("new", "A second post", cwd=site))
-    bash(build["run"], site, BASE_PATH=base_path, SITE_URL=base_url)
-    out = site / "output"
+    build = step(load_yaml(new_site / ".github/workflows/publish.yml")["jobs"]["build"], "Build")
+    ok(run("new", "A second post", cwd=new_site))
+    bash(build["run"], new_site, BASE_PATH=base_path, SITE_URL=base_url)
+    out = new_site / "output"
     index = (out / "index.html").read_text(encoding="utf-8")
     assert f'href="{prefix}posts/welcome/"' in index and f'href="{prefix}posts/a-second-post/"' in index
     if prefix != "/":
@@ -408,15 +408,15 @@ def test_publish_workflow_builds_user_and_project_sites(site: Path, base_path: s
     assert f'content="{base_url}/posts/welcome/"' in post  # og:url
     assert f"<loc>{base_url}/posts/welcome/</loc>" in (out / "sitemap.xml").read_text(encoding="utf-8")
     assert f'href="{base_url}/posts/welcome/"' in (out / "feed.xml").read_text(encoding="utf-8")
-    assert "0 problems" in ok(run("check", "--base-url", prefix, cwd=site)).stdout
+    assert "0 problems" in ok(run("check", "--base-url", prefix, cwd=new_site)).stdout
 
 
 def test_init_for_gitlab_pages(tmp_path: Path) -> None:
     result = ok(run("init", "blog", "--ci", "gitlab", cwd=tmp_path))
-    site = tmp_path / "blog"
-    assert files(site) == sorted([*NO_CI_FILES, ".gitlab-ci.yml"])
+    new_site = tmp_path / "blog"
+    assert files(new_site) == sorted([*NO_CI_FILES, ".gitlab-ci.yml"])
     assert "GitLab" in result.stdout and "GitHub" not in result.stdout
-    path = site / ".gitlab-ci.yml"
+    path = new_site / ".gitlab-ci.yml"
     pipeline = load_yaml(path)
     validate(pipeline, vendored_schema("gitlab-ci.json"))
     job = pipeline["pages"]  # the job GitLab Pages publishes from, with its public/ artifact
@@ -429,14 +429,14 @@ def test_init_for_gitlab_pages(tmp_path: Path) -> None:
 
     install, build = job["script"]
     record = tmp_path / "pip-args"
-    bash(install, site, PATH=str(pip_recorder(tmp_path / "bin")), RECORD=str(record))
+    bash(install, new_site, PATH=str(pip_recorder(tmp_path / "bin")), RECORD=str(record))
     assert record.read_text(encoding="utf-8").split() == ["-m", "pip", "install", f"nbpress=={installed_version()}"]
-    bash(build, site, CI_PAGES_URL="https://octocat.gitlab.io/blog")
-    index = (site / "public/index.html").read_text(encoding="utf-8")
+    bash(build, new_site, CI_PAGES_URL="https://octocat.gitlab.io/blog")
+    index = (new_site / "public/index.html").read_text(encoding="utf-8")
     assert 'href="/blog/posts/welcome/"' in index and 'href="/posts/' not in index
-    post = (site / "public/posts/welcome/index.html").read_text(encoding="utf-8")
+    post = (new_site / "public/posts/welcome/index.html").read_text(encoding="utf-8")
     assert '<link rel="canonical" href="https://octocat.gitlab.io/blog/posts/welcome/">' in post
-    check = ok(run("check", "--output", "public", "--base-url", "/blog/", cwd=site))
+    check = ok(run("check", "--output", "public", "--base-url", "/blog/", cwd=new_site))
     assert "0 problems" in check.stdout
 
 
@@ -528,18 +528,18 @@ def test_composite_action_installs_itself_and_the_requirements(tmp_path: Path) -
 ])
 def test_composite_action_build_step_runs(tmp_path: Path, inputs: dict[str, str], prefix: str, address: str,
                                           executed: bool) -> None:
-    """The action's build script, in bash, as the runner runs it (with its inputs in env); site is a sub-folder."""
+    """The action's build script, in bash, as the runner runs it (with its inputs in env); the site is a sub-folder."""
     ok(run("init", "docs/blog", cwd=tmp_path))
-    site = tmp_path / "docs/blog"
-    (site / "nbpress.toml").write_text((site / "nbpress.toml").read_text(encoding="utf-8") + 'execute = "off"\n',
-                                       encoding="utf-8")
+    new_site = tmp_path / "docs/blog"
+    settings = new_site / "nbpress.toml"
+    settings.write_text(settings.read_text(encoding="utf-8") + 'execute = "off"\n', encoding="utf-8")
     build = step(load_yaml(REPO / "action.yml")["runs"], "build")
     github_output = tmp_path / "github-output"
     env = {"SITE": "docs/blog", "BASE_URL": "", "SITE_URL": "", "EXECUTE": "", **inputs}
     result = bash(build["run"], tmp_path, GITHUB_OUTPUT=str(github_output), **env)
-    assert github_output.read_text(encoding="utf-8").strip() == f"output={(site / 'output').resolve()}"
-    assert f'href="{prefix}posts/welcome/"' in (site / "output/index.html").read_text(encoding="utf-8")
-    post = (site / "output/posts/welcome/index.html").read_text(encoding="utf-8")
+    assert github_output.read_text(encoding="utf-8").strip() == f"output={(new_site / 'output').resolve()}"
+    assert f'href="{prefix}posts/welcome/"' in (new_site / "output/index.html").read_text(encoding="utf-8")
+    post = (new_site / "output/posts/welcome/index.html").read_text(encoding="utf-8")
     assert ('<link rel="canonical" href="https://octocat.github.io/REPO/posts/welcome/">' in post) == bool(address)
     assert ("executed 1" in result.stdout) == executed  # execute = "off" holds unless the input says otherwise
 
@@ -556,15 +556,14 @@ def test_readme_and_action_name_this_release() -> None:
 # --- as a new user -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif("check" not in cli.commands, reason="`nbpress check` is not in nbpress/cli.py yet")
 def test_init_build_check(tmp_path: Path) -> None:
     ok(run("init", "blog", cwd=tmp_path))
-    site = tmp_path / "blog"
-    ok(run("new", "A second post", cwd=site))
-    ok(run("build", cwd=site))
-    ok(run("build", "--base-url", "/REPO/", "--output", str(tmp_path / "pages"), cwd=site))
-    ok(run("check", "--output", str(tmp_path / "pages"), "--base-url", "/REPO/", cwd=site))
-    ok(run("check", cwd=site))
+    new_site = tmp_path / "blog"
+    ok(run("new", "A second post", cwd=new_site))
+    ok(run("build", cwd=new_site))
+    ok(run("build", "--base-url", "/REPO/", "--output", str(tmp_path / "pages"), cwd=new_site))
+    ok(run("check", "--output", str(tmp_path / "pages"), "--base-url", "/REPO/", cwd=new_site))
+    ok(run("check", cwd=new_site))
 
 
 @pytest.mark.parametrize(("name", "title"), [("my-blog", "My Blog"), ("data_notes", "Data Notes"),
