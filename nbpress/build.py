@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,28 +63,40 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
         sources, assets, skipped = discover(settings)
         layouts, skipped_layouts = layout_files(settings, search=settings.search)
         report.extend(skipped + skipped_layouts)  # symlinks not followed, pipes: said on every build
-        loaded = load_state(store, settings.output_path, identity(settings.output_path / MARKER))
-        state = loaded.state
-        result.notes.extend([loaded.note] if loaded.note else [])
-        key = _inputs_key(settings, sources, assets, layouts, state.watched, strict, report.items)
-        if _up_to_date(settings, state, key, now, search_index):
-            return dataclasses.replace(result, unchanged=True, warnings=state.warnings,
+        live = identity(settings.output_path / MARKER)
+        quick = load_state(store, settings.output_path, live, full=False)
+        result.notes.extend([quick.note] if quick.note else [])
+        key = _inputs_key(settings, sources, assets, layouts, quick.state.watched, strict, report.items)
+        if _up_to_date(settings, quick.state, key, now, search_index):
+            return dataclasses.replace(result, unchanged=True, warnings=quick.state.warnings,
                                        seconds=time.perf_counter() - started)
+        state = load_state(store, settings.output_path, live).state if quick.state.inputs else quick.state
+        _timed("discover and state", started)
         pages = _load(settings, sources, state, report)
+        _timed("load", started)
         pages, watched = _execute(settings, pages, executor, progress, report, result)
         report.extend([w for p in pages.values() for w in p.warnings])  # found loading and rendering each page
-        plan, files = _plan(settings, layouts, pages, assets, now, report)
+        _timed("execute", started)
+        plan, files = _plan(settings, layouts, pages, assets, now, state, report)
         report.stop_on_errors()
         result.warnings = report.warnings
+        _timed("route", started)
         new = _render_and_write(settings, trees, state, plan, files, layouts, search_index, report, result)
+        _timed("render, index and write", started)
         result.stale_index = bool(new.stale)
         new.inputs = _inputs_key(settings, sources, assets, layouts, watched, strict, skipped + skipped_layouts)
         new.watched, new.warnings = watched, result.warnings
-        new.expires = plan.due.isoformat() if plan.due else None
+        new.expires, new.related = plan.due.isoformat() if plan.due else None, plan.related
         new.pages = {s.path: (s.signature, p) for s in sources for p in [pages.get(s.path)] if p}
         save_state(store, settings.output_path, new)
+        _timed("save the state", started)
     result.pages, result.seconds = len(plan.pages), time.perf_counter() - started
     return result
+
+
+def _timed(stage: str, started: float) -> None:
+    """Stage timings, for NBPRESS_DEBUG=1."""
+    log.debug("%-24s done at %.3f s", stage, time.perf_counter() - started)
 
 
 def clean(settings: Settings, cache: bool = False) -> list[Path]:
@@ -127,7 +141,8 @@ def _up_to_date(settings: Settings, state: BuildState, key: str, now: dt.datetim
         return False
     if settings.search and search_index and state.stale:
         return False
-    return all((settings.output_path / p).exists() for p in state.outputs)
+    output = settings.output_path
+    return all(os.path.exists(output / p) for p in state.outputs)
 
 
 def _load(settings: Settings, sources: list[SourceFile], state: BuildState, report: Diagnostics) -> dict[str, Page]:
@@ -195,13 +210,13 @@ def _execute(settings: Settings, pages: dict[str, Page], executor: Executor | No
 
 
 def _plan(settings: Settings, layouts: dict[str, Path], pages: dict[str, Page], assets: list[Asset],
-          now: dt.datetime, report: Diagnostics) -> tuple[SitePlan, list[OutputFile]]:
+          now: dt.datetime, state: BuildState, report: Diagnostics) -> tuple[SitePlan, list[OutputFile]]:
     """Every route and every other file of the site."""
     from nbpress.site.files import site_files
     from nbpress.site.render import missing_site_url
 
     plan, problems = plan_site(layouts, list(pages.values()), settings.page_size, settings.drafts, now,
-                               settings.categories)
+                               settings.categories, state.related)
     report.extend(problems)
     report.advise([w for w in [missing_site_url(settings)] if w])
     files, problems = site_files(settings, layouts, assets, plan.pages, plan.routes)
@@ -242,7 +257,7 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
         raise
     result.rendered, result.written = len(rendered), len(rendered) + len(files)
     result.warnings = report.warnings
-    routes = {r.output: RouteRecord(r.route, r.reads) for r in rendered} | kept
+    routes = {r.output: RouteRecord(r.route, tuple(map(sys.intern, r.reads)), r.read) for r in rendered} | kept
     keep = state.live is not None
     return BuildState(live=identity(trees.output / MARKER), outputs=outputs | index,
                       spare=state.live if keep else None, spare_outputs=state.outputs if keep else {},
@@ -273,7 +288,7 @@ def _stale_routes(plan: SitePlan, state: BuildState, data: Any) -> tuple[list[An
     for route in plan.routes:
         record = state.routes.get(route.output)
         if (record and record.route == route_key(route) and route.output in state.outputs
-                and data.site.current(record.reads)):
+                and data.site.digest_of(record.reads) == record.read):
             kept[route.output] = record
         else:
             todo.append(route)

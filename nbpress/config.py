@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import tomllib
@@ -51,9 +52,9 @@ class Settings:
     def layouts_path(self) -> Path:
         return self.site_dir / self.layouts_dir
 
-    @property
+    @functools.cached_property
     def output_path(self) -> Path:
-        return (self.site_dir / self.output_dir).resolve()
+        return (self.site_dir / self.output_dir).resolve()  # resolved once: a build asks for it thousands of times
 
     @property
     def state_path(self) -> Path:

@@ -1,6 +1,6 @@
 """Stage: a full-text search index of the posts (Pagefind), so search needs no server.
 
-The posts are indexed as a few shards, each a Pagefind bundle of about SHARD_SIZE posts at
+The posts are indexed as shards, each a Pagefind bundle of about SHARD_SIZE posts at
 pagefind/<n>/, which the search page merges in the browser (Pagefind's `mergeIndex`, made for
 searching several sites at once). Which shard a post is in depends only on its URL and the number
 of posts, so an incremental build and a fresh one make the same shards; a change re-indexes only
@@ -25,7 +25,8 @@ from nbpress.hashing import digest
 
 FOLDER = "pagefind"
 SHARDS = f"{FOLDER}/shards.json"  # the shard names, read by the search page
-SHARD_SIZE = 100  # posts per shard: one changed post re-indexes about this many
+SHARD_SIZE = 50  # posts per shard: one changed post re-indexes about this many (Pagefind: ~2 ms a post)
+MAX_SHARDS = 40  # past 2000 posts shards grow instead: a search loads a little of every shard
 # What the browser needs from a merged shard; the first shard also carries the script, the
 # WebAssembly and the UI that search with all of them.
 _MERGED_FILES = ("pagefind-entry.json",)
@@ -39,7 +40,7 @@ def is_index_file(path: str) -> bool:
 
 def plan_shards(posts: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """The posts (their files under output/) of each shard, by shard name."""
-    count = max(1, -(-len(posts) // SHARD_SIZE))
+    count = min(MAX_SHARDS, max(1, -(-len(posts) // SHARD_SIZE)))
     shards: dict[str, list[str]] = {str(n): [] for n in range(count)} if posts else {}
     for post in posts:
         n = int.from_bytes(hashlib.blake2b(post.encode(), digest_size=4).digest(), "big") % count

@@ -50,10 +50,11 @@ def identity(marker: Path) -> Identity | None:
 
 @dataclass(frozen=True)
 class RouteRecord:
-    """What one route's file was made from: the route itself and what it read (site/reads.py)."""
+    """What one route's file was made from: the route itself, what it read (site/reads.py) and the digest of that."""
 
     route: str
-    reads: dict[str, str]
+    reads: tuple[str, ...]
+    read: str
 
 
 @dataclass
@@ -72,6 +73,7 @@ class BuildState:
     stale: list[str] = field(default_factory=list)  # shards whose posts changed since they were indexed
     pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
     routes: dict[str, RouteRecord] = field(default_factory=dict)  # output file -> what made it
+    related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (what they are made from, related posts)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def load_state(store: Store, output: Path, live: Identity | None, full: bool = T
         return Loaded(BuildState())  # killed between the two files: trust neither
     state.spare = rest["spare"]
     state.spare_outputs, state.pages, state.routes = rest["spare_outputs"], rest["pages"], rest["routes"]
-    state.shards = rest["shards"]
+    state.shards, state.related = rest["shards"], rest["related"]
     return Loaded(state)
 
 
@@ -125,7 +127,7 @@ def save_state(store: Store, output: Path, state: BuildState) -> None:
     """Record a successful build: the pickle first, then the manifest that vouches for it."""
     folder = _folder(store, output)
     rest = {"live": state.live, "spare": state.spare, "spare_outputs": state.spare_outputs,
-            "pages": state.pages, "routes": state.routes, "shards": state.shards}
+            "pages": state.pages, "routes": state.routes, "shards": state.shards, "related": state.related}
     write_atomic(folder / "state.pickle", pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": code_version(), "nbpress": __version__, "inputs": state.inputs, "live": state.live,
                 "outputs": state.outputs, "watched": state.watched,

@@ -1,17 +1,21 @@
 """What a route read while it rendered, so that the next build renders it again exactly when that changed.
 
 Lektor's idea: an artifact records the sources it read, and is current only if none of them changed.
-While a layout renders, every page, collection, layout file and link target it is handed is recorded
-as a key with the digest of what it saw. The next build computes the same keys over its own data; a
-route whose keys all give the same digests would render the same bytes, and is not rendered again.
+While a layout renders, every attribute of a page it takes, every collection, layout file and link
+target is recorded as a key. The route stores its keys and one digest of what they named; the next
+build computes the same keys over its own data, and a route whose digest comes out the same would
+render the same bytes, so it is not rendered again. A post whose body changed renders again its own
+page and the feeds that carry the body, not every card that shows its title.
 
-Keys: "p:<source>" a page, "c:<field>:<slug>" one collection, "C:<field>" the list of collections of a
-field, "u:<site path>" where a link to a source goes, "t:<name>" a layout file, "s" the settings.
+Keys: "p:<attribute>:<source>" one attribute of a page, "c:<field>:<slug>" one collection,
+"C:<field>" the list of collections of a field, "u:<site path>" where a link to a source goes,
+"t:<name>" a layout file, "s" the settings.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
@@ -20,19 +24,6 @@ from nbpress.model import Collection, Page
 from nbpress.urls import slugify
 
 MISSING = "-"
-
-
-def page_fingerprint(page: Page | None) -> str:
-    """Everything a layout can see of a page: `digest` stands for the body and files, repr for the rest."""
-    if page is None:
-        return MISSING
-    return digest(page.digest, repr(dataclasses.replace(page, body="", files=(), notebook=None)))
-
-
-def collection_fingerprint(collection: Collection | None) -> str:
-    if collection is None:
-        return MISSING
-    return digest(repr(collection))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +47,16 @@ class SiteData:
     def _compute(self, key: str) -> str:
         kind, _, name = key.partition(":")
         if kind == "p":
-            return page_fingerprint(self.pages.get(name))
+            attribute, _, source = name.partition(":")
+            page = self.pages.get(source)
+            if page is None:
+                return MISSING
+            value = getattr(page, attribute, MISSING)
+            return digest(value) if isinstance(value, str) else digest(repr(value))  # a body: no repr of 30 kB
         if kind == "c":
             field, _, slug = name.partition(":")
-            return collection_fingerprint(self.collection(field, slug))
+            collection = self.collection(field, slug)
+            return MISSING if collection is None else digest(repr(collection))
         if kind == "C":
             return digest(repr(self.collections.get(name, ())))
         if kind == "u":
@@ -73,27 +70,31 @@ class SiteData:
     def collection(self, field: str, slug: str) -> Collection | None:
         return next((c for c in self.collections.get(field, ()) if c.slug == slug), None)
 
-    def current(self, reads: Mapping[str, str]) -> bool:
-        """Whether everything a route read is as it was."""
-        return all(self.value(key) == seen for key, seen in reads.items())
+    def digest_of(self, keys: Sequence[str]) -> str:
+        """One digest of what the keys name: equal to a route's stored one when nothing it read changed."""
+        return digest(*(self.value(key) for key in keys))
 
 
 class Reads:
-    """The keys one route has read so far, with the digest of what it saw."""
+    """The keys one route has read so far, in the order it read them."""
 
     def __init__(self, data: SiteData) -> None:
         self.data = data
-        self.seen: dict[str, str] = {}
+        self.seen: dict[str, None] = {}
 
     def read(self, key: str) -> None:
         if key not in self.seen:
-            self.seen[key] = self.data.value(key)
+            self.seen[sys.intern(key)] = None  # one string per key in the build state, however many read it
 
-    def page(self, source: str | None) -> Page | None:
-        if source is None:
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.seen)
+
+    def page(self, source: str | None, body: Callable[[], str] | None = None) -> PageView | None:
+        """The page for a layout, or None; `body` makes its body (its links rewritten for this route)."""
+        if source is None or source not in self.data.pages:
             return None
-        self.read("p:" + source)
-        return self.data.pages.get(source)
+        return PageView(self.data.pages[source], self, body)
 
     def pages(self, sources: Sequence[str]) -> PageList:
         return PageList(sources, self)
@@ -117,11 +118,29 @@ class Reads:
         return self.data.source_urls.get(path)
 
 
-class PageList(Sequence[Page]):
-    """Pages by source for a layout: a page counts as read when the layout takes it, not before.
+class PageView:
+    """A page as a layout sees it: an attribute counts as read when the layout takes it."""
 
-    A feed handed every post but showing twenty reads twenty.
-    """
+    __slots__ = ("_body", "_page", "_reads")
+
+    def __init__(self, page: Page, reads: Reads, body: Callable[[], str] | None = None) -> None:
+        self._page, self._reads, self._body = page, reads, body
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = getattr(self._page, name)  # an attribute a page does not have: Jinja2's undefined
+        self._reads.read(f"p:{name}:{self._page.source}")
+        if name == "body" and self._body is not None:
+            return self._body()
+        return value
+
+    def __repr__(self) -> str:
+        return f"PageView({self._page.source!r})"
+
+
+class PageList(Sequence[PageView]):
+    """Pages by source for a layout: a feed handed every post but showing twenty reads twenty."""
 
     def __init__(self, sources: Sequence[str], reads: Reads) -> None:
         self._sources = [s for s in sources if s in reads.data.pages]
@@ -131,22 +150,22 @@ class PageList(Sequence[Page]):
         return len(self._sources)
 
     @overload
-    def __getitem__(self, index: int) -> Page: ...
+    def __getitem__(self, index: int) -> PageView: ...
     @overload
     def __getitem__(self, index: slice) -> PageList: ...
 
-    def __getitem__(self, index: int | slice) -> Page | PageList:
+    def __getitem__(self, index: int | slice) -> PageView | PageList:
         if isinstance(index, slice):
             return PageList(self._sources[index], self._reads)
-        page = self._reads.page(self._sources[index])
-        assert page is not None
-        return page
+        view = self._reads.page(self._sources[index])
+        assert view is not None
+        return view
 
-    def __iter__(self) -> Iterator[Page]:
+    def __iter__(self) -> Iterator[PageView]:
         for source in self._sources:
-            page = self._reads.page(source)
-            assert page is not None
-            yield page
+            view = self._reads.page(source)
+            assert view is not None
+            yield view
 
     def __add__(self, other: Sequence[Any]) -> list[Any]:
         return [*self, *other]

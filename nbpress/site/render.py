@@ -20,8 +20,8 @@ from nbpress.config import Settings
 from nbpress.errors import Diagnostic, NbpressError
 from nbpress.files import escapes
 from nbpress.hashing import digest
-from nbpress.model import Collection, Page, Route
-from nbpress.site.reads import Reads, SiteData
+from nbpress.model import Collection, Route
+from nbpress.site.reads import PageView, Reads, SiteData
 from nbpress.site.theme import THEME_DIR
 from nbpress.urls import absolute, is_relative_mode, link, site_root, slugify
 
@@ -63,20 +63,20 @@ class LayoutContext(TypedDict):
 
     site: Site
     route: Route
-    page: Page | None  # [slug] routes: the post, its body linked for this URL
-    pages: Sequence[Page]  # the pages the route lists (after pagination)
+    page: PageView | None  # [slug] routes: the post, its body linked for this URL
+    pages: Sequence[PageView]  # the pages the route lists (after pagination)
     collection: Collection | None  # [category], [tag], [field] routes
     categories: Sequence[Collection]
     tags: Sequence[Collection]
     paginator: Paginator
-    newer: Page | None  # [slug] routes: the next post by date, and the previous one
-    older: Page | None
-    related: Sequence[Page]  # [slug] routes: posts sharing tags and categories
+    newer: PageView | None  # [slug] routes: the next post by date, and the previous one
+    older: PageView | None
+    related: Sequence[PageView]  # [slug] routes: posts sharing tags and categories
     years: Sequence[Collection]  # date archives, oldest first
     url: Callable[[str | None], str]  # a site path as a link from this page
     absolute: Callable[[str | None], str]  # a site path as an absolute URL
     collection_url: Callable[[str, str], str]  # ("category", "Data Science") -> its site path
-    pages_of: Callable[[Collection], Sequence[Page]]  # a collection's pages, newest first
+    pages_of: Callable[[Collection], Sequence[PageView]]  # a collection's pages, newest first
     absolute_html: Callable[[str, str], Markup]  # (html, page url): every link absolute, for feeds
 
 
@@ -98,7 +98,8 @@ class Rendered:
     output: str
     digest: str
     route: str  # digest of the route itself (its URL, layout, pages, neighbours)
-    reads: dict[str, str]
+    reads: tuple[str, ...]  # what it read (site/reads.py), in order
+    read: str  # the digest of what those named
 
 
 class Sink(Protocol):
@@ -291,10 +292,10 @@ def render_route(route: Route, data: RenderInput) -> tuple[bytes, Reads]:
         collection = reads.collection(kind, name)
         return collection.url if collection else ""
 
-    page = reads.page(route.page)
-    if page is not None:
-        page = dataclasses.replace(page, body=Markup(link_html(page.body, current, settings.base_url,
-                                                                reads.source_url)))
+    def linked_body() -> str:  # the post's links made to work from this route
+        return Markup(link_html(data.site.pages[route.page or ""].body, current, settings.base_url, reads.source_url))
+
+    page = reads.page(route.page, linked_body)
     number = route.page_number
     stem = route.url[: route.url.rfind("page/")] if number > 1 else route.url
 
@@ -351,7 +352,7 @@ def render_routes(routes: Iterable[Route], data: RenderInput, sink: Sink) -> lis
             continue
         content = digest(text)
         sink.put(route.output, text, content)
-        done.append(Rendered(route.output, content, route_key(route), reads.seen))
+        done.append(Rendered(route.output, content, route_key(route), reads.keys, data.site.digest_of(reads.keys)))
     if problems:
         raise NbpressError(problems)
     return done

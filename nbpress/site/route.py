@@ -8,9 +8,10 @@ import heapq
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from nbpress.errors import Diagnostic
+from nbpress.hashing import digest
 from nbpress.model import Collection, Page, Route
 from nbpress.site.theme import is_route, is_template
 from nbpress.urls import output_file, slugify
@@ -131,9 +132,17 @@ def related_pages(pages: list[Page], limit: int = 3) -> dict[str, tuple[str, ...
     return related
 
 
+def related_key(pages: Sequence[Page]) -> str:
+    """All related_pages reads: each page's place (newest first), tags and categories."""
+    return digest(*(f"{p.source}\1{p.tags}\1{p.categories}" for p in pages))
+
+
+Related = tuple[str, dict[str, tuple[str, ...]]]  # (related_key, related_pages): reused while the key holds
+
+
 def plan_routes(
     layouts: Iterable[str], pages: list[Page], page_size: int,
-    category_display: Iterable[tuple[str, str]] = (),
+    category_display: Iterable[tuple[str, str]] = (), related: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[list[Route], list[Page], list[Diagnostic]]:
     """Every route (collections with their URL), the pages with their URL and category names set, newest
     first, and the problems found (clashing URLs). `category_display` is the site's [categories] table."""
@@ -169,7 +178,7 @@ def plan_routes(
             continue
         param = params[0]
         if param == "slug":
-            related = related_pages(pages)
+            related = related if related is not None else related_pages(pages)
             for i, page in enumerate(pages):
                 url = page.url if layout == post_layout else pattern.replace("[slug]", page.slug)
                 chosen = _page_layout(page, templates) if page.layout else layout
@@ -263,6 +272,7 @@ class SitePlan:
     pages: list[Page]  # published, with their URL, newest first
     collections: dict[str, tuple[Collection, ...]]  # "category", "tag", "year" -> with their URLs
     due: dt.datetime | None  # when the first future-dated post goes live: the site changes then
+    related: Related  # the related posts, reused by the next build while their inputs stay the same
 
 
 def publishable(pages: list[Page], drafts: bool, now: dt.datetime) -> tuple[list[Page], dt.datetime | None]:
@@ -273,13 +283,18 @@ def publishable(pages: list[Page], drafts: bool, now: dt.datetime) -> tuple[list
 
 
 def plan_site(layouts: Iterable[str], pages: list[Page], page_size: int, drafts: bool, now: dt.datetime,
-              category_display: Iterable[tuple[str, str]] = ()) -> tuple[SitePlan, list[Diagnostic]]:
-    """The routes of the site and its collections, over the pages that are published at `now`."""
+              category_display: Iterable[tuple[str, str]] = (),
+              related: Related | None = None) -> tuple[SitePlan, list[Diagnostic]]:
+    """The routes of the site and its collections, over the pages that are published at `now` (`related`:
+    the last build's related posts, used when what they are made from is the same)."""
     pages, due = publishable(pages, drafts, now)
-    routes, pages, problems = plan_routes(layouts, pages, page_size, category_display)
+    newest = sorted(with_category_names(pages, category_display), key=lambda p: (p.date, p.source), reverse=True)
+    key = related_key(newest)
+    related = related if related is not None and related[0] == key else (key, related_pages(newest))
+    routes, pages, problems = plan_routes(layouts, pages, page_size, category_display, related[1])
     urls = collection_urls(routes)
     found = {}
     for field in ("category", "tag", "year"):
         found[field] = tuple(dataclasses.replace(c, url=urls.get((c.field, c.slug), ""))
                              for c in collections(pages, field))
-    return SitePlan(routes, pages, found, due), problems
+    return SitePlan(routes, pages, found, due, related), problems
