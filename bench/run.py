@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from bench import baseline, build, dask_notebooks, incremental, lighthouse, notebooks
+from bench import baseline, build, dask_notebooks, incremental, lighthouse, notebooks, serve
 from bench.benchmark import Benchmark, Context
 from bench.corpus import prepare_root
 from bench.measure import BenchError, load_text, warn_if_busy
@@ -22,6 +22,7 @@ BENCHMARKS: list[Benchmark] = [
     build.BENCHMARK,
     notebooks.BENCHMARK,
     incremental.BENCHMARK,
+    serve.BENCHMARK,
     dask_notebooks.BENCHMARK,
     lighthouse.BENCHMARK,
 ]

@@ -20,7 +20,7 @@ from nbpress.hashing import digest, signature
 from nbpress.model import Asset, OutputFile, Page, SourceFile
 from nbpress.output.guard import MARKER, check_output, marker_bytes
 from nbpress.output.lock import build_lock
-from nbpress.output.state import BuildState, RouteRecord, code_version, identity, load_state, save_state
+from nbpress.output.state import BuildState, Loaded, RouteRecord, code_version, identity, load_state, save_state
 from nbpress.output.write import Staging, Trees
 from nbpress.parallel import pmap
 from nbpress.site.route import SitePlan, plan_site
@@ -45,15 +45,19 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)  # said once: why everything was rebuilt
     stale_index: bool = False  # search shards left to index (a build with search_index=False)
     executed: dict[str, float] = field(default_factory=dict)
+    state: BuildState | None = None  # what the next build in this process can start from (`previous`)
 
 
 def build(settings: Settings, executor: Executor | None = None, progress: Progress | None = None,
           strict: bool = False, search_index: bool = True, now: dt.datetime | None = None,
-          wait: bool = True, waiting: Callable[[str], None] | None = None) -> BuildResult:
+          wait: bool = True, waiting: Callable[[str], None] | None = None,
+          previous: BuildState | None = None, published: Callable[[], None] | None = None) -> BuildResult:
     """Build the site into settings.output_path; raise NbpressError with every content problem.
 
     `now` (UTC, naive) decides which future-dated posts are due; `waiting` is told when another build
-    holds the output folder (with `wait=False` that is an error instead).
+    holds the output folder (with `wait=False` that is an error instead). The dev server hands in the
+    `previous` result's state (used only if output/ is still the site it describes), and is told when
+    the new site is `published`, before the state is saved.
     """
     started, now = time.perf_counter(), now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     store, report, result = Store(settings.site_dir), Diagnostics(strict), BuildResult()
@@ -64,13 +68,16 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
         layouts, skipped_layouts = layout_files(settings, search=settings.search)
         report.extend(skipped + skipped_layouts)  # symlinks not followed, pipes: said on every build
         live = identity(settings.output_path / MARKER)
-        quick = load_state(store, settings.output_path, live, full=False)
+        kept = previous is not None and previous.live == live
+        quick = Loaded(previous) if kept and previous is not None else load_state(
+            store, settings.output_path, live, full=False)
         result.notes.extend([quick.note] if quick.note else [])
         key = _inputs_key(settings, sources, assets, layouts, quick.state.watched, strict, report.items)
         if _up_to_date(settings, quick.state, key, now, search_index):
             return dataclasses.replace(result, unchanged=True, warnings=quick.state.warnings,
-                                       seconds=time.perf_counter() - started)
-        state = load_state(store, settings.output_path, live).state if quick.state.inputs else quick.state
+                                       seconds=time.perf_counter() - started, state=previous if kept else None)
+        full = kept or not quick.state.inputs
+        state = quick.state if full else load_state(store, settings.output_path, live).state
         _timed("discover and state", started)
         pages = _load(settings, sources, state, report)
         _timed("load", started)
@@ -83,6 +90,8 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
         _timed("route", started)
         new = _render_and_write(settings, trees, state, plan, files, layouts, search_index, report, result)
         _timed("render, index and write", started)
+        if published is not None:
+            published()
         result.stale_index = bool(new.stale)
         new.inputs = _inputs_key(settings, sources, assets, layouts, watched, strict, skipped + skipped_layouts)
         new.watched, new.warnings = watched, result.warnings
@@ -90,7 +99,7 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
         new.pages = {s.path: (s.signature, p) for s in sources for p in [pages.get(s.path)] if p}
         save_state(store, settings.output_path, new)
         _timed("save the state", started)
-    result.pages, result.seconds = len(plan.pages), time.perf_counter() - started
+    result.pages, result.seconds, result.state = len(plan.pages), time.perf_counter() - started, new
     return result
 
 
@@ -240,12 +249,14 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
     staging = trees.begin(spare)
     try:
         staging.prune([*(r.output for r in plan.routes), *(f.path for f in files), *previous_index])
-        rendered = pmap(_render_chunk, todo, (data, staging), jobs(settings), threshold=200)
+        rendered_searched = pmap(_render_chunk, todo, (data, staging), jobs(settings), threshold=200)
+        rendered = [r for r, _ in rendered_searched]
+        searched = {r.output: d for r, d in rendered_searched if d}
         unchanged = [OutputFile(path, digest=state.outputs[path]) for path in kept]
         staging.fill([*files, *unchanged], trees.output, state.outputs)
         outputs = {r.output: r.digest for r in rendered} | {f.path: f.digest for f in [*files, *unchanged]}
-        changed = {r.output for r in rendered if state.outputs.get(r.output) != r.digest}
-        index, shards, stale = _index(settings, staging, trees, plan, state, changed, search_index, report)
+        index, shards, stale, searched = _index(settings, staging, trees, plan, state, searched, search_index,
+                                                report)
         _sizes(settings, staging, plan, files, outputs, report)
         if report.strict:
             _check(settings, staging)
@@ -261,7 +272,7 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
     keep = state.live is not None
     return BuildState(live=identity(trees.output / MARKER), outputs=outputs | index,
                       spare=state.live if keep else None, spare_outputs=state.outputs if keep else {},
-                      shards=shards, stale=stale, routes=routes)
+                      shards=shards, stale=stale, searched=searched, routes=routes)
 
 
 def _render_input(settings: Settings, plan: SitePlan, layouts: dict[str, Path]) -> Any:
@@ -296,10 +307,13 @@ def _stale_routes(plan: SitePlan, state: BuildState, data: Any) -> tuple[list[An
 
 
 def _index(settings: Settings, staging: Staging, trees: Trees, plan: SitePlan, state: BuildState,
-           changed: set[str], search_index: bool,
-           report: Diagnostics) -> tuple[dict[str, str], dict[str, tuple[str, ...]], list[str]]:
-    """The search index in the new tree: shards whose posts changed indexed again (or, without `search_index`,
-    kept as they were and marked stale), the others as the live site has them. Its files, shards, stale shards."""
+           searched: dict[str, str], search_index: bool, report: Diagnostics,
+           ) -> tuple[dict[str, str], dict[str, tuple[str, ...]], list[str], dict[str, str]]:
+    """The search index in the new tree: shards with a post whose search digest changed indexed again (or,
+    without `search_index`, kept as they were and marked stale), the others as the live site has them.
+
+    Its files, its shards, the stale ones, and the search digest of every post (`searched`: of those rendered).
+    """
     from nbpress.output.search import (
         SHARDS,
         index_shards,
@@ -311,8 +325,11 @@ def _index(settings: Settings, staging: Staging, trees: Trees, plan: SitePlan, s
     )
 
     if not settings.search:
-        return {}, {}, []
-    shards = plan_shards([r.output for r in plan.routes if r.page and r.output.endswith(".html")])
+        return {}, {}, [], {}
+    posts = [r.output for r in plan.routes if r.page and r.output.endswith(".html")]
+    shards = plan_shards(posts)
+    changed = {p for p, d in searched.items() if state.searched.get(p) != d}
+    searched = {p: searched.get(p) or state.searched.get(p, "") for p in posts}
     todo = stale_shards(shards, state.shards, changed, state.stale)
     have = {p.split("/")[1] for p in state.outputs if p.count("/") >= 2 and p.startswith("pagefind/")}
     redo = todo if search_index else todo - have  # a shard that does not exist yet is made at once
@@ -328,16 +345,19 @@ def _index(settings: Settings, staging: Staging, trees: Trees, plan: SitePlan, s
     with staging.writer() as writer:
         writer.put(SHARDS, listing, digest(listing))
     index[SHARDS] = digest(listing)
-    return index, shards, sorted(todo - redo)
+    return index, shards, sorted(todo - redo), searched
 
 
 def _render_chunk(shared: tuple[Any, Staging], chunk: Sequence[Any]) -> list[Any]:
-    """A worker's share of the routes, rendered and written into the new tree (not sent back)."""
+    """A worker's share of the routes, rendered and written into the new tree (the bytes are not sent back),
+    with the search digest of each page when the site has search."""
+    from nbpress.output.search import search_digest
     from nbpress.site.render import render_routes
 
     data, staging = shared
-    with staging.writer() as writer:
-        return render_routes(chunk, data, writer)
+    with staging.writer(search_digest if data.settings.search else None) as writer:
+        rendered = render_routes(chunk, data, writer)
+    return [(r, writer.searched.get(r.output, "")) for r in rendered]
 
 
 def _sizes(settings: Settings, staging: Staging, plan: SitePlan, files: list[OutputFile], outputs: dict[str, str],

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,44 @@ _MERGED_FILES = ("pagefind-entry.json",)
 _MERGED_DIRS = ("index", "fragment", "filter")
 
 
+_IGNORED = re.compile(rb"<([a-zA-Z][\w-]*)\b[^>]*?\sdata-pagefind-ignore\b[^>]*>")
+_IMAGE = re.compile(rb"<img\b[^>]*>", re.IGNORECASE)
+_READ_ANYWHERE = (b"data-pagefind-meta", b"data-pagefind-filter", b"data-pagefind-sort", b"data-pagefind-default-meta")
+_VOID = {b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta", b"source", b"track",
+         b"wbr"}
+
+
+def search_digest(html: bytes) -> str:
+    """A digest of what Pagefind reads of a page: all of it but its data-pagefind-ignore elements, which it skips
+    (unless they hold metadata, filters or sort keys, which it reads there too; and it takes a page's image from
+    the first <img> after its <h1> wherever that is). A post whose page changed only where the index does not
+    look (the links to the posts around it) leaves its shard as it is."""
+    h1 = html.find(b"<h1")
+    image = _IMAGE.search(html, h1) if h1 >= 0 else None
+    kept, at = [image.group(0) if image else b""], 0
+    for match in _IGNORED.finditer(html):
+        if match.start() < at:
+            continue  # inside a region already left out
+        end = match.end() if match.group(1).lower() in _VOID else _element_end(html, match.group(1), match.end())
+        if end is None:
+            return digest(html)  # tags that do not close as expected: every byte counts
+        if not any(marker in html[match.start():end] for marker in _READ_ANYWHERE):
+            kept.append(html[at:match.start()])
+            at = end
+    kept.append(html[at:])
+    return digest(b"".join(kept))
+
+
+def _element_end(html: bytes, name: bytes, start: int) -> int | None:
+    """Where the element whose start tag ends at `start` ends (after its closing tag), counting nested ones."""
+    depth = 1
+    for tag in re.finditer(rb"<(/?)" + re.escape(name) + rb"(?=[\s>/])[^>]*>", html[start:], re.IGNORECASE):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return start + tag.end()
+    return None
+
+
 def is_index_file(path: str) -> bool:
     """Whether a file under output/ belongs to the search index."""
     return path.startswith(FOLDER + "/")
@@ -50,7 +89,8 @@ def plan_shards(posts: Sequence[str]) -> dict[str, tuple[str, ...]]:
 
 def stale_shards(shards: Mapping[str, tuple[str, ...]], before: Mapping[str, tuple[str, ...]],
                  changed: set[str], stale: Sequence[str]) -> set[str]:
-    """The shards to index again: new ones, ones whose posts changed, and ones left stale by an earlier build."""
+    """The shards to index again: new ones, ones with a post whose search digest changed, and ones left stale by
+    an earlier build."""
     return {name for name, members in shards.items()
             if before.get(name) != members or name in stale or any(m in changed for m in members)}
 

@@ -71,6 +71,7 @@ class BuildState:
     expires: str | None = None  # when the first future-dated post is due: rebuild then
     shards: dict[str, tuple[str, ...]] = field(default_factory=dict)  # search index shard -> its posts
     stale: list[str] = field(default_factory=list)  # shards whose posts changed since they were indexed
+    searched: dict[str, str] = field(default_factory=dict)  # post file -> digest of what the search index reads
     pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
     routes: dict[str, RouteRecord] = field(default_factory=dict)  # output file -> what made it
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (what they are made from, related posts)
@@ -119,7 +120,7 @@ def load_state(store: Store, output: Path, live: Identity | None, full: bool = T
         return Loaded(BuildState())  # killed between the two files: trust neither
     state.spare = rest["spare"]
     state.spare_outputs, state.pages, state.routes = rest["spare_outputs"], rest["pages"], rest["routes"]
-    state.shards, state.related = rest["shards"], rest["related"]
+    state.shards, state.related, state.searched = rest["shards"], rest["related"], rest["searched"]
     return Loaded(state)
 
 
@@ -127,7 +128,8 @@ def save_state(store: Store, output: Path, state: BuildState) -> None:
     """Record a successful build: the pickle first, then the manifest that vouches for it."""
     folder = _folder(store, output)
     rest = {"live": state.live, "spare": state.spare, "spare_outputs": state.spare_outputs,
-            "pages": state.pages, "routes": state.routes, "shards": state.shards, "related": state.related}
+            "pages": state.pages, "routes": state.routes, "shards": state.shards, "related": state.related,
+            "searched": state.searched}
     write_atomic(folder / "state.pickle", pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": code_version(), "nbpress": __version__, "inputs": state.inputs, "live": state.live,
                 "outputs": state.outputs, "watched": state.watched,

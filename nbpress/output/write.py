@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +45,14 @@ def _create(target: Path, data: bytes | None = None, copy_from: str | None = Non
 class Writer:
     """Creates files under a tree on a few threads; leaving the `with` block waits for them all."""
 
-    def __init__(self, root: Path, base: Mapping[str, str]) -> None:
+    def __init__(self, root: Path, base: Mapping[str, str], searched: Callable[[bytes], str] | None = None) -> None:
         self.root = root
         self.base = base
         self.pool = ThreadPoolExecutor(WRITERS)
         self.pending: list[Future[None]] = []
         self.folders: set[Path] = set()
+        self.digest_for_search = searched  # what the search index reads of a page, for the pages put here
+        self.searched: dict[str, str] = {}
 
     def _folder(self, path: str) -> Path:
         target = self.root / path
@@ -61,6 +63,8 @@ class Writer:
 
     def put(self, path: str, data: bytes, digest: str) -> None:
         """A rendered file (nothing to do when the tree already holds exactly these bytes)."""
+        if self.digest_for_search is not None and path.endswith(".html"):
+            self.searched[path] = self.digest_for_search(data)
         if digest and self.base.get(path) == digest:
             return
         self.pending.append(self.pool.submit(_create, self._folder(path), data))
@@ -97,8 +101,9 @@ class Staging:
     root: Path
     base: Manifest  # what the tree held when it was taken (the spare's files, or nothing)
 
-    def writer(self) -> Writer:
-        return Writer(self.root, self.base)
+    def writer(self, searched: Callable[[bytes], str] | None = None) -> Writer:
+        """A writer into this tree; with `searched`, it also keeps what that says of each page it puts."""
+        return Writer(self.root, self.base, searched)
 
     def prune(self, wanted: Iterable[str]) -> None:
         """Remove every file the new site does not have, and folders left empty."""

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from nbpress.build import BuildResult, build
 from nbpress.config import Settings, load_settings
 from nbpress.errors import EXIT_USAGE, Diagnostic, NbpressError
-from nbpress.output.state import watched_files
+from nbpress.output.state import BuildState, watched_files
 from nbpress.serve.http import Handler, IPv6Server, Live, Server, allowed_hosts
 from nbpress.serve.watch import MAX_WAIT_SECONDS, POLL_SECONDS, SETTLE_SECONDS, Snapshot, changes, snapshot
 from nbpress.store import Store
@@ -65,6 +65,7 @@ class _Site:
         self.extra: tuple[str, ...] = self._depends()
         self.settings_warnings: list[Diagnostic] | None = None
         self.http: Server | None = None
+        self.state: BuildState | None = None  # the last good build's, the next one starts from it
 
     def report(self, event: ServeEvent) -> None:
         """Tell the caller; a failure to print must not stop the builder."""
@@ -132,8 +133,14 @@ class _Site:
             # Warnings are told when they change; those of the settings passed in, the caller has told.
             fresh_warnings = [] if self.settings_warnings in (None, warnings) else warnings
             self.settings_warnings = warnings
+            told: list[bool] = []
+
+            def published() -> None:  # the new site is in place: the tabs reload while the state is saved
+                self._publish(True, [], changed_site=True)
+                told.append(True)
+
             result = build(settings, executor=self.executor, progress=self.progress, strict=self.strict,
-                           search_index=False,
+                           search_index=False, previous=self.state, published=published,
                            waiting=lambda message: self.report(ServeEvent("waiting", text=message)))
         except NbpressError as exc:
             self.settings_warnings = [] if exc.exit_code == EXIT_USAGE else self.settings_warnings
@@ -145,21 +152,25 @@ class _Site:
             self._publish(False, [Diagnostic(f"nbpress failed with a bug: {type(exc).__name__}: {exc} "
                                              "(the traceback is in the terminal)")])
             return False
+        self.state = result.state
         self.extra = self._depends()
         self.report(ServeEvent("built", changed=changed, result=result, diagnostics=tuple(fresh_warnings)))
-        self._publish(True, [], changed_site=not (result.unchanged or result.written == 0))
+        if not told:
+            self._publish(True, [], changed_site=False)
         return result.stale_index
 
     def index(self) -> None:
         """Bring the search index up to date: the shards whose posts changed (no page changes, so no reload)."""
         try:
             result = build(self.settings, executor=self.executor, progress=self.progress, strict=self.strict,
+                           previous=self.state,
                            waiting=lambda message: self.report(ServeEvent("waiting", text=message)))
         except NbpressError:
             return  # the sources changed under it and are broken: the next build says so
         except Exception:
             self.report(ServeEvent("crashed", text=traceback.format_exc()))
             return
+        self.state = result.state
         if result.rendered:  # a save since the last build, built here: the tabs must see it
             self._publish(True, [], changed_site=True)
 
