@@ -242,7 +242,7 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
     """
     from nbpress.output.search import is_index_file
 
-    data = _render_input(settings, plan, layouts)
+    data = _render_input(settings, plan, layouts, state)
     todo, kept = _stale_routes(plan, state, data)
     previous_index = {p: d for p, d in state.outputs.items() if is_index_file(p)}
     spare = state.spare_outputs if state.spare and state.spare == identity(trees.spare / MARKER) else None
@@ -268,14 +268,16 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
         raise
     result.rendered, result.written = len(rendered), len(rendered) + len(files)
     result.warnings = report.warnings
-    routes = {r.output: RouteRecord(r.route, tuple(map(sys.intern, r.reads)), r.read) for r in rendered} | kept
+    routes = {r.output: RouteRecord(r.route, tuple(map(sys.intern, r.reads))) for r in rendered} | kept
+    values = {key: data.site.value(key) for record in routes.values() for key in record.reads}
     keep = state.live is not None
     return BuildState(live=identity(trees.output / MARKER), outputs=outputs | index,
+                      read_pages=dict(data.site.pages), read_values=values,
                       spare=state.live if keep else None, spare_outputs=state.outputs if keep else {},
                       shards=shards, stale=stale, searched=searched, routes=routes)
 
 
-def _render_input(settings: Settings, plan: SitePlan, layouts: dict[str, Path]) -> Any:
+def _render_input(settings: Settings, plan: SitePlan, layouts: dict[str, Path], state: BuildState) -> Any:
     """What every route may read in this build, and how to render it."""
     from nbpress.site.reads import SiteData
     from nbpress.site.render import RenderInput, layout_dirs, settings_digest
@@ -287,19 +289,22 @@ def _render_input(settings: Settings, plan: SitePlan, layouts: dict[str, Path]) 
         layouts={name: digest(path.read_bytes()) for name, path in layouts.items()},
         settings=settings_digest(settings),
     )
+    site.reuse(state.read_pages, state.read_values)
     return RenderInput(settings, layout_dirs(settings), site, digest(*site.layouts.values()),
                        Store(settings.site_dir).templates_dir())
 
 
 def _stale_routes(plan: SitePlan, state: BuildState, data: Any) -> tuple[list[Any], dict[str, RouteRecord]]:
-    """The routes to render, and those whose file from the last build is current (they read nothing that changed)."""
+    """The routes to render, and those whose file from the last build is current (none of what they read
+    changed, and they are the same routes)."""
     from nbpress.site.render import route_key
 
+    changed = data.site.changed(state.read_values)
     todo, kept = [], {}
     for route in plan.routes:
         record = state.routes.get(route.output)
-        if (record and record.route == route_key(route) and route.output in state.outputs
-                and data.site.digest_of(record.reads) == record.read):
+        if (record and route.output in state.outputs and changed.isdisjoint(record.reads)
+                and record.route == route_key(route)):
             kept[route.output] = record
         else:
             todo.append(route)

@@ -50,11 +50,10 @@ def identity(marker: Path) -> Identity | None:
 
 @dataclass(frozen=True)
 class RouteRecord:
-    """What one route's file was made from: the route itself, what it read (site/reads.py) and the digest of that."""
+    """What one route's file was made from: the route itself, and the keys of what it read (site/reads.py)."""
 
     route: str
     reads: tuple[str, ...]
-    read: str
 
 
 @dataclass
@@ -75,6 +74,10 @@ class BuildState:
     pages: dict[str, tuple[str, Page]] = field(default_factory=dict)  # source -> (signature, page)
     routes: dict[str, RouteRecord] = field(default_factory=dict)  # output file -> what made it
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (what they are made from, related posts)
+    read_values: dict[str, str] = field(default_factory=dict, repr=False)  # every key routes read -> its digest
+    # Kept in memory only, for the next build in the same process (the dev server): the pages as the routes
+    # read them, so that the digests of the attributes of every page that is the same need no computing.
+    read_pages: dict[str, Page] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def load_state(store: Store, output: Path, live: Identity | None, full: bool = T
     state.spare = rest["spare"]
     state.spare_outputs, state.pages, state.routes = rest["spare_outputs"], rest["pages"], rest["routes"]
     state.shards, state.related, state.searched = rest["shards"], rest["related"], rest["searched"]
+    state.read_values = rest["read_values"]
     return Loaded(state)
 
 
@@ -129,7 +133,7 @@ def save_state(store: Store, output: Path, state: BuildState) -> None:
     folder = _folder(store, output)
     rest = {"live": state.live, "spare": state.spare, "spare_outputs": state.spare_outputs,
             "pages": state.pages, "routes": state.routes, "shards": state.shards, "related": state.related,
-            "searched": state.searched}
+            "searched": state.searched, "read_values": state.read_values}
     write_atomic(folder / "state.pickle", pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": code_version(), "nbpress": __version__, "inputs": state.inputs, "live": state.live,
                 "outputs": state.outputs, "watched": state.watched,

@@ -222,11 +222,19 @@ class Handler(BaseHTTPRequestHandler):
             return
         kind = content_type(target.file)
         try:
+            if not kind.startswith("text/html"):  # stylesheets, scripts, images: the browser asks if it may reuse
+                st = target.file.stat()
+                tag = f'"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"'  # a build makes files anew, never in place
+                if self.headers.get("If-None-Match") == tag:
+                    self._send(HTTPStatus.NOT_MODIFIED, kind, b"", False, {"ETag": tag}, cache="no-cache")
+                    return
+                self._send(HTTPStatus.OK, kind, target.file.read_bytes(), body, {"ETag": tag}, cache="no-cache")
+                return
             data = target.file.read_bytes()
         except OSError:  # replaced by a build between resolving and reading
             self._not_found(settings, base, path, body)
             return
-        self._send(HTTPStatus.OK, kind, self._live(data, base) if kind.startswith("text/html") else data, body)
+        self._send(HTTPStatus.OK, kind, self._live(data, base), body)
 
     def _live(self, page: bytes, base: str) -> bytes:
         return inject(page, live_script(base, self.server.live.version))
@@ -245,11 +253,11 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", self._live(data, base), body)
 
     def _send(self, status: HTTPStatus, kind: str, data: bytes, body: bool,
-              headers: Mapping[str, str] | None = None) -> None:
+              headers: Mapping[str, str] | None = None, cache: str = "no-store") -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", cache)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()

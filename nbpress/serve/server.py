@@ -62,6 +62,7 @@ class _Site:
         self.pending: set[str] = set()  # the files changed since the last build began
         self.wake = threading.Condition()
         self.stop = threading.Event()
+        self.building = threading.Event()  # set while a build runs: the watcher waits for it to end
         self.extra: tuple[str, ...] = self._depends()
         self.settings_warnings: list[Diagnostic] | None = None
         self.http: Server | None = None
@@ -81,6 +82,7 @@ class _Site:
 
     def request(self, changed: set[str]) -> None:
         """Ask the builder for one more build (requests made during a build are built together after it)."""
+        log.debug("build asked for at %.3f: %s", time.time(), ", ".join(sorted(changed)) or "the first")
         with self.wake:
             self.due = True
             self.pending |= changed
@@ -91,6 +93,8 @@ class _Site:
         changed: set[str] = set()
         since = 0.0
         while not self.stop.wait(SETTLE_SECONDS if changed else POLL_SECONDS):
+            if self.building.is_set() and not changed:
+                continue  # a poll walks every source, holding the interpreter: not while a build runs (one after)
             try:
                 now = snapshot(self.settings, self.extra)
             except Exception:  # a watcher that dies quietly is worse than a missed poll
@@ -115,11 +119,15 @@ class _Site:
                 if self.stop.is_set():
                     return
                 changed, self.pending, self.due = self.pending, set(), False
-            stale = self.build_once(tuple(sorted(changed)))
-            with self.wake:
-                idle = not self.due
-            if stale and idle:  # the page has reloaded: now the search index catches up
-                self.index()
+            self.building.set()
+            try:
+                stale = self.build_once(tuple(sorted(changed)))
+                with self.wake:
+                    idle = not self.due
+                if stale and idle:  # the page has reloaded: now the search index catches up
+                    self.index()
+            finally:
+                self.building.clear()
 
     def build_once(self, changed: tuple[str, ...]) -> bool:
         """One build: the settings re-read, the site built, the outcome told to the browser and the terminal.
@@ -136,6 +144,7 @@ class _Site:
             told: list[bool] = []
 
             def published() -> None:  # the new site is in place: the tabs reload while the state is saved
+                log.debug("published at %.3f", time.time())
                 self._publish(True, [], changed_site=True)
                 told.append(True)
 

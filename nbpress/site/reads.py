@@ -2,10 +2,10 @@
 
 Lektor's idea: an artifact records the sources it read, and is current only if none of them changed.
 While a layout renders, every attribute of a page it takes, every collection, layout file and link
-target is recorded as a key. The route stores its keys and one digest of what they named; the next
-build computes the same keys over its own data, and a route whose digest comes out the same would
-render the same bytes, so it is not rendered again. A post whose body changed renders again its own
-page and the feeds that carry the body, not every card that shows its title.
+target is recorded as a key. Each route stores its keys, and the build state the digest of what each
+key named; the next build computes the same keys over its own data, and a route none of whose keys
+changed would render the same bytes, so it is not rendered again. A post whose body changed renders
+again its own page and the feeds that carry the body, not every card that shows its title.
 
 Keys: "p:<attribute>:<source>" one attribute of a page, "c:<field>:<slug>" one collection,
 "C:<field>" the list of collections of a field, "u:<site path>" where a link to a source goes,
@@ -70,9 +70,21 @@ class SiteData:
     def collection(self, field: str, slug: str) -> Collection | None:
         return next((c for c in self.collections.get(field, ()) if c.slug == slug), None)
 
-    def digest_of(self, keys: Sequence[str]) -> str:
-        """One digest of what the keys name: equal to a route's stored one when nothing it read changed."""
-        return digest(*(self.value(key) for key in keys))
+    def reuse(self, pages: Mapping[str, Page], values: Mapping[str, str]) -> None:
+        """Take the digests of page attributes from an earlier build in this process, for the pages that are
+        equal to what they were then (a dev server's rebuild after one edit computes the edited page's only)."""
+        same: dict[str, bool] = {}
+        for key, value in values.items():
+            if key.startswith("p:"):
+                source = key.split(":", 2)[2]
+                if source not in same:
+                    same[source] = source in self.pages and pages.get(source) == self.pages[source]
+                if same[source]:
+                    self.memo[key] = value
+
+    def changed(self, before: Mapping[str, str]) -> set[str]:
+        """The keys whose digest is not what it was (`before`: key -> digest in the last build)."""
+        return {key for key, seen in before.items() if self.value(key) != seen}
 
 
 class Reads:

@@ -99,7 +99,6 @@ class Rendered:
     digest: str
     route: str  # digest of the route itself (its URL, layout, pages, neighbours)
     reads: tuple[str, ...]  # what it read (site/reads.py), in order
-    read: str  # the digest of what those named
 
 
 class Sink(Protocol):
@@ -352,7 +351,7 @@ def render_routes(routes: Iterable[Route], data: RenderInput, sink: Sink) -> lis
             continue
         content = digest(text)
         sink.put(route.output, text, content)
-        done.append(Rendered(route.output, content, route_key(route), reads.keys, data.site.digest_of(reads.keys)))
+        done.append(Rendered(route.output, content, route_key(route), reads.keys))
     if problems:
         raise NbpressError(problems)
     return done
