@@ -13,29 +13,11 @@ from __future__ import annotations
 
 import bisect
 import html
-import logging
 import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-log = logging.getLogger(__name__)
-
 Kind = Literal["link", "image", "script", "stylesheet", "media", "file"]
-
-_NOUN: dict[Kind, str] = {
-    "link": "broken link",
-    "image": "missing image",
-    "script": "missing script",
-    "stylesheet": "missing stylesheet",
-    "media": "missing media",
-    "file": "missing file",
-}
-
-# Folders of files nbpress copies in as they are (vendored widget and plotly scripts, a search index):
-# links into them are checked, their own pages are not.
-IGNORED = ("static/vendor/", "pagefind/")
-PAGE_NAMES = ("index.html", "404.html")  # rendered pages; other .html files are copied assets
-FEED_SUFFIXES = (".xml", ".atom", ".rss")
 
 # --- reading a page ------------------------------------------------------------------------------
 

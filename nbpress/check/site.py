@@ -29,17 +29,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from nbpress.check.html import ParsedPage, Tag, parse_html
+from nbpress.check.html import Kind, ParsedPage, Tag, parse_html
 from nbpress.errors import Diagnostic
 from nbpress.parallel import pmap
 from nbpress.urls import base_path, is_relative_mode, script_hosts
 
 log = logging.getLogger(__name__)
-
-Kind = Literal["link", "image", "script", "stylesheet", "media", "file"]
 
 _NOUN: dict[Kind, str] = {
     "link": "broken link",
