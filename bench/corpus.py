@@ -6,6 +6,7 @@ gives the same 1000 posts everywhere; the edit the build benchmark makes is seed
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import random
@@ -370,6 +371,27 @@ def write_posts(folder: Path, posts: Sequence[Post]) -> None:
         path.write_text(post_text(post), encoding="utf-8")
 
 
+# A 16x9 JPEG: the blog-starter ships a cover for every post and a picture of every author, so the corpus
+# does too (a site whose 2000 images are all missing would measure its warnings, not its build).
+IMAGE = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAA0JCgsKCA0LCgsODg0PEyAVExISEyccHhcgLikxMC4pLSwzOko+MzZGNywtQFdBRkxOUlNSMj5a"
+    "YVpQYEpRUk//2wBDAQ4ODhMREyYVFSZPNS01T09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT09PT0//wAARCAAJ"
+    "ABADASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJx"
+    "FDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWW"
+    "l5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAEC"
+    "AwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2"
+    "Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU"
+    "1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwChRRRXpHCf/9k=")
+
+
+def write_images(folder: Path, posts: Sequence[Post]) -> None:
+    """The images the posts' front matter names, under folder/assets/blog/ (folder: notebooks/ or static/)."""
+    for path in {*(f"{p.slug}/cover.jpg" for p in posts), *(f"authors/{p.author[1]}.jpeg" for p in posts)}:
+        target = folder / "assets" / "blog" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(IMAGE)
+
+
 def write_site(site: Path, title: str = "Bench", search: bool = True) -> None:
     """A fresh, empty nbpress site folder with its nbpress.toml (search on unless told)."""
     if site.exists():
@@ -394,6 +416,7 @@ def generate_corpus(root: Path, count: int) -> Corpus:
     site = root / "md-site"
     write_site(site)
     write_posts(site / "notebooks", posts)
+    write_images(site / "notebooks", posts)
     words = sum(_words(p.body) for p in posts) / max(1, len(posts))
     size = sum(f.stat().st_size for f in (site / "notebooks").rglob("*.md"))
     print(

@@ -2,7 +2,7 @@
 
 The Hugo site is bench/hugo-theme/ (hugo.toml, layouts/, static/: a theme about as rich as
 nbpress's built-in one) with every post copied verbatim to content/<category>/<slug>.md, so
-each category folder is a Hugo section.
+each category folder is a Hugo section, and the posts' images are under static/.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def make_hugo_site(site: Path, corpus: Corpus) -> None:
         target = site / "content" / post.file
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(corpus.site / "notebooks" / post.file, target)
+    shutil.copytree(corpus.site / "notebooks" / "assets", site / "static" / "assets", dirs_exist_ok=True)
 
 
 @dataclass(frozen=True)
