@@ -21,7 +21,7 @@ from nbpress.model import Asset, OutputFile, Page, SourceFile
 from nbpress.output.guard import MARKER, check_output, marker_bytes
 from nbpress.output.lock import build_lock
 from nbpress.output.state import BuildState, Loaded, RouteRecord, code_version, identity, load_state, save_state
-from nbpress.output.write import Staging, Trees
+from nbpress.output.write import Staging, Trees, tree_folders
 from nbpress.parallel import pmap
 from nbpress.site.route import SitePlan, plan_site
 from nbpress.site.theme import layout_files
@@ -51,13 +51,16 @@ class BuildResult:
 def build(settings: Settings, executor: Executor | None = None, progress: Progress | None = None,
           strict: bool = False, search_index: bool = True, now: dt.datetime | None = None,
           wait: bool = True, waiting: Callable[[str], None] | None = None,
-          previous: BuildState | None = None, published: Callable[[], None] | None = None) -> BuildResult:
+          previous: BuildState | None = None, published: Callable[[], None] | None = None,
+          index_only: bool = False) -> BuildResult:
     """Build the site into settings.output_path; raise NbpressError with every content problem.
 
     `now` (UTC, naive) decides which future-dated posts are due; `waiting` is told when another build
     holds the output folder (with `wait=False` that is an error instead). The dev server hands in the
     `previous` result's state (used only if output/ is still the site it describes), and is told when
-    the new site is `published`, before the state is saved.
+    the new site is `published`, before the state is saved. With `index_only` (its search index catching
+    up in the background), a source that changed since the last build stops the build before it reads
+    anything: the file may be half saved, and the build the change asks for comes once it has settled.
     """
     started, now = time.perf_counter(), now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     store, report, result = Store(settings.site_dir), Diagnostics(strict), BuildResult()
@@ -73,7 +76,7 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
             store, settings.output_path, live, full=False)
         result.notes.extend([quick.note] if quick.note else [])
         key = _inputs_key(settings, sources, assets, layouts, quick.state.watched, strict, report.items)
-        if _up_to_date(settings, quick.state, key, now, search_index):
+        if _up_to_date(settings, quick.state, key, now, search_index) or (index_only and quick.state.inputs != key):
             return dataclasses.replace(result, unchanged=True, warnings=quick.state.warnings,
                                        seconds=time.perf_counter() - started, state=previous if kept else None)
         full = kept or not quick.state.inputs
@@ -150,8 +153,8 @@ def _up_to_date(settings: Settings, state: BuildState, key: str, now: dt.datetim
         return False
     if settings.search and search_index and state.stale:
         return False
-    output = settings.output_path
-    return all(os.path.exists(output / p) for p in state.outputs)
+    base = os.fspath(settings.output_path) + "/"
+    return all(os.path.exists(base + p) for p in state.outputs)
 
 
 def _load(settings: Settings, sources: list[SourceFile], state: BuildState, report: Diagnostics) -> dict[str, Page]:
@@ -246,7 +249,7 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
     todo, kept = _stale_routes(plan, state, data)
     previous_index = {p: d for p, d in state.outputs.items() if is_index_file(p)}
     spare = state.spare_outputs if state.spare and state.spare == identity(trees.spare / MARKER) else None
-    staging = trees.begin(spare)
+    staging = trees.begin(spare, state.spare_folders or None)
     try:
         staging.prune([*(r.output for r in plan.routes), *(f.path for f in files), *previous_index])
         rendered_searched = pmap(_render_chunk, todo, (data, staging), jobs(settings), threshold=200)
@@ -262,6 +265,7 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
             _check(settings, staging)
         with staging.writer() as writer:
             writer.put(MARKER, marker_bytes(settings), "")
+        folders = tree_folders(staging.root, [*outputs, *index])
         trees.publish(staging, keep_old=state.live is not None)
     except BaseException:
         trees.discard(staging)
@@ -269,11 +273,12 @@ def _render_and_write(settings: Settings, trees: Trees, state: BuildState, plan:
     result.rendered, result.written = len(rendered), len(rendered) + len(files)
     result.warnings = report.warnings
     routes = {r.output: RouteRecord(r.route, tuple(map(sys.intern, r.reads))) for r in rendered} | kept
-    values = {key: data.site.value(key) for record in routes.values() for key in record.reads}
+    values = {key: data.site.value(key) for key in set().union(*(record.reads for record in routes.values()))}
     keep = state.live is not None
     return BuildState(live=identity(trees.output / MARKER), outputs=outputs | index,
                       read_pages=dict(data.site.pages), read_values=values,
                       spare=state.live if keep else None, spare_outputs=state.outputs if keep else {},
+                      folders=folders, spare_folders=state.folders if keep else {},
                       shards=shards, stale=stale, searched=searched, routes=routes)
 
 

@@ -368,3 +368,43 @@ def test_a_notebook_whose_code_changed_is_run_again_through_the_cache(site: Site
     assert "Of two numbers." in page and "48" in page, server.output
     runs = [line for line in server.output if line.startswith("notebooks: executed 1,")]
     assert len(runs) == 2, server.output  # the first build and the new code; new prose alone runs nothing
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's; elsewhere the watcher polls")
+def test_a_change_in_a_watched_folder_wakes_the_watcher_and_a_new_folder_is_watched_once_known(tmp_path: Path) -> None:
+    from nbpress.serve.notify import Notify, folders_of
+
+    notify = Notify.open()
+    assert notify is not None
+    try:
+        (tmp_path / "posts").mkdir()
+        notify.watch(folders_of(str(tmp_path), ["posts/a.md", "nbpress.toml"]))
+        assert notify.watched == {str(tmp_path), str(tmp_path / "posts")}
+        assert notify.wait(0.05) is False  # nothing happened
+        (tmp_path / "posts/a.md").write_text("saved")
+        started = time.monotonic()
+        assert notify.wait(5) is True
+        assert time.monotonic() - started < 1
+        assert notify.wait(0.05) is False  # the events were read
+        (tmp_path / "posts/new").mkdir()  # seen in its parent; what it will hold, once a snapshot lists it
+        assert notify.wait(1) is True
+        notify.watch(folders_of(str(tmp_path), ["posts/new/b.md"]))
+        (tmp_path / "posts/new/b.md").write_text("saved")
+        assert notify.wait(5) is True
+    finally:
+        notify.close()
+
+
+def test_the_background_index_stops_when_a_source_changed_since_the_build(site: Site) -> None:
+    from nbpress.build import build
+
+    post = site.post("post.md", POST.format(body="First words."))
+    settings = site.settings(search=True)
+    build(settings)
+    post.write_text(POST.format(body="Second words."))
+    first = build(settings, search_index=False)
+    assert first.stale_index
+    post.write_text("")  # a save half done: the watcher builds it once it settles, not the indexer
+    later = build(settings, previous=first.state, index_only=True)
+    assert later.unchanged and later.rendered == 0
+    assert "Second words." in site.read("posts/post/index.html")

@@ -21,6 +21,7 @@ from nbpress.config import Settings, load_settings
 from nbpress.errors import EXIT_USAGE, Diagnostic, NbpressError
 from nbpress.output.state import BuildState, watched_files
 from nbpress.serve.http import Handler, IPv6Server, Live, Server, allowed_hosts
+from nbpress.serve.notify import Notify, folders_of
 from nbpress.serve.watch import MAX_WAIT_SECONDS, POLL_SECONDS, SETTLE_SECONDS, Snapshot, changes, snapshot
 from nbpress.store import Store
 from nbpress.urls import base_path
@@ -89,27 +90,44 @@ class _Site:
             self.wake.notify()
 
     def watch(self, last: Snapshot) -> None:
-        """Poll the sources; once a change has been quiet for a moment, ask for a build (one save, one build)."""
+        """Poll the sources; once a change has been quiet for a moment, ask for a build (one save, one build).
+
+        Where the system tells of changes (inotify), a change wakes the watcher at once instead of at its next
+        poll, and a change followed by a quiet moment with no news needs no second look to be built."""
+        notify = Notify.open()
         changed: set[str] = set()
         since = 0.0
-        while not self.stop.wait(SETTLE_SECONDS if changed else POLL_SECONDS):
-            if self.building.is_set() and not changed:
-                continue  # a poll walks every source, holding the interpreter: not while a build runs (one after)
-            try:
-                now = snapshot(self.settings, self.extra)
-            except Exception:  # a watcher that dies quietly is worse than a missed poll
-                log.exception("watching the sources failed")
-                continue
-            delta = changes(last, now)
-            last = now
-            if delta:
-                changed |= delta
-                since = since or time.monotonic()
-                if time.monotonic() - since < MAX_WAIT_SECONDS:
-                    continue  # still being written
-            if changed:
-                self.request(changed)
-                changed, since = set(), 0.0
+        try:
+            while not self.stop.is_set():
+                if notify is not None:
+                    notify.watch(folders_of(str(self.settings.site_dir), last))
+                    woke = notify.wait(SETTLE_SECONDS if changed else POLL_SECONDS)
+                    if changed and not woke:  # quiet since the last look, and the system would have said
+                        self.request(changed)
+                        changed, since = set(), 0.0
+                        continue
+                elif self.stop.wait(SETTLE_SECONDS if changed else POLL_SECONDS):
+                    break
+                if self.building.is_set() and not changed:
+                    continue  # a poll walks every source, holding the interpreter: not while a build runs (one after)
+                try:
+                    now = snapshot(self.settings, self.extra)
+                except Exception:  # a watcher that dies quietly is worse than a missed poll
+                    log.exception("watching the sources failed")
+                    continue
+                delta = changes(last, now)
+                last = now
+                if delta:
+                    changed |= delta
+                    since = since or time.monotonic()
+                    if time.monotonic() - since < MAX_WAIT_SECONDS:
+                        continue  # still being written
+                if changed:
+                    self.request(changed)
+                    changed, since = set(), 0.0
+        finally:
+            if notify is not None:
+                notify.close()
 
     def run_builds(self) -> None:
         """Build whenever asked, one build at a time, until stopped."""
@@ -172,15 +190,16 @@ class _Site:
         """Bring the search index up to date: the shards whose posts changed (no page changes, so no reload)."""
         try:
             result = build(self.settings, executor=self.executor, progress=self.progress, strict=self.strict,
-                           previous=self.state,
+                           previous=self.state, index_only=True,
                            waiting=lambda message: self.report(ServeEvent("waiting", text=message)))
         except NbpressError:
             return  # the sources changed under it and are broken: the next build says so
         except Exception:
             self.report(ServeEvent("crashed", text=traceback.format_exc()))
             return
-        self.state = result.state
-        if result.rendered:  # a save since the last build, built here: the tabs must see it
+        # A save since the last build stops it at once (the watcher's build for it indexes after).
+        self.state = result.state or self.state
+        if result.rendered:  # a post fell due since the last build, built here: the tabs must see it
             self._publish(True, [], changed_site=True)
 
     def _publish(self, ok: bool, errors: list[Diagnostic], changed_site: bool = False) -> None:
