@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from nbpress.errors import Diagnostic
+
+T = TypeVar("T")
+
+
+def evolve(item: T, **changes: Any) -> T:
+    """A copy of a frozen dataclass with some fields changed: dataclasses.replace without calling __init__ again
+    (a tenth of its time, and the route plan makes one per page every build). Only for classes without
+    __post_init__ or slots, as every class here is."""
+    new = object.__new__(type(item))
+    new.__dict__.update(item.__dict__, **changes)
+    return new
+
 
 SourceKind = Literal["markdown", "ipynb", "py", "md-notebook"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import PNG_B64, Site, code, display, markdown_cell, nb, percent, raw, stream, tree
 
 from nbpress.model import OutputFile
-from nbpress.output.write import Trees
+from nbpress.output.write import Trees, stray_files, tree_folders
 
 
 def small_site(site: Site) -> None:
@@ -190,6 +190,26 @@ def test_trees_swap_whole_sites_and_share_unchanged_files(tmp_path: Path) -> Non
     assert [p.name for p in work.iterdir()] == ["spare"]  # no staging tree left behind
 
 
+def test_files_put_into_a_tree_by_hand_are_found_in_the_folders_whose_time_changed(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    manifest = {"index.html": "1", "posts/a/index.html": "2", "posts/b/index.html": "3", "f/g/h.css": "4"}
+    for path in manifest:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(path)
+    folders = tree_folders(root, manifest)
+    assert set(folders) == {"", "posts", "posts/a", "posts/b", "f", "f/g"}
+    assert stray_files(root, manifest, folders) == []
+    time_before = folders["posts/b"]
+    (root / "posts/b/extra.html").write_text("by hand")
+    (root / "f/g/new").mkdir()
+    (root / "f/g/new/deep.js").write_text("by hand")
+    (root / "top.txt").write_text("by hand")
+    assert os.stat(root / "posts/b").st_mtime_ns != time_before
+    found = stray_files(root, manifest, folders)
+    assert sorted(found) == ["f/g/new/deep.js", "posts/b/extra.html", "top.txt"]
+    assert sorted(found) == sorted(stray_files(root, manifest, None))  # as a walk of the whole tree finds them
+
+
 def test_a_file_shared_with_the_live_site_is_replaced_not_written_into(tmp_path: Path) -> None:
     trees = Trees(tmp_path / "out", tmp_path / "work")
     first = _publish(trees, None, [OutputFile("x.html", b"one", digest="1")], {})
@@ -213,3 +233,22 @@ def test_links_follow_a_renamed_slug(site: Site, tmp_path: Path) -> None:
     site.build(output=fresh)
     assert 'href="/posts/bee/"' in (fresh / "posts/a/index.html").read_text()
     assert 'href="/posts/bee/"' in site.read("posts/a/index.html")
+
+
+def test_a_file_put_into_the_output_folder_by_hand_is_gone_when_its_tree_comes_round_again(site: Site,
+                                                                                           tmp_path: Path) -> None:
+    site.post("a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nA.\n")
+    site.post("b.md", "---\ntitle: B\ndate: 2024-01-02\n---\nB.\n")
+    site.build()
+    edit(site.root / "notebooks/b.md", "---\ntitle: B\ndate: 2024-01-02\n---\nB1.\n")
+    site.build()  # the first tree is now the spare
+    site.write("output/posts/a/by-hand.html", "<p>by hand</p>")
+    site.write("output/extra/deep/file.txt", "by hand")
+    for body in ("A2.", "A3."):  # the tree that holds them is the spare, then the one built into
+        edit(site.root / "notebooks/a.md", f"---\ntitle: A\ndate: 2024-01-01\n---\n{body}\n")
+        site.build()
+        assert not (site.output / "posts/a/by-hand.html").exists()
+    assert not list(site.root.rglob("by-hand.html")), "left in the spare tree"
+    fresh = tmp_path / "fresh"
+    site.build(output=fresh)
+    assert contents(site.output) == contents(fresh)

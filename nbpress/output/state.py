@@ -23,7 +23,7 @@ from nbpress.errors import Diagnostic
 from nbpress.model import Page
 from nbpress.store import Store, write_atomic
 
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 PACKAGE = Path(__file__).resolve().parent.parent
 
 Manifest = dict[str, str]  # file under the tree -> digest of its contents
@@ -65,6 +65,8 @@ class BuildState:
     outputs: Manifest = field(default_factory=dict)  # output/'s files
     spare: Identity | None = None  # the marker of the spare tree (the site before), if kept
     spare_outputs: Manifest = field(default_factory=dict)
+    folders: dict[str, int] = field(default_factory=dict)  # output/'s folders as published (output/write.py)
+    spare_folders: dict[str, int] = field(default_factory=dict)
     watched: list[str] = field(default_factory=list)  # extra input files (depends, lock files)
     warnings: list[Diagnostic] = field(default_factory=list)  # said again when nothing changed
     expires: str | None = None  # when the first future-dated post is due: rebuild then
@@ -75,8 +77,8 @@ class BuildState:
     routes: dict[str, RouteRecord] = field(default_factory=dict)  # output file -> what made it
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (what they are made from, related posts)
     read_values: dict[str, str] = field(default_factory=dict, repr=False)  # every key routes read -> its digest
-    # Kept in memory only, for the next build in the same process (the dev server): the pages as the routes
-    # read them, so that the digests of the attributes of every page that is the same need no computing.
+    # The pages as the routes read them, so that the digests of the attributes of every page that is the same
+    # need no computing (they share their fields with `pages`, so they cost the pickle little).
     read_pages: dict[str, Page] = field(default_factory=dict, repr=False)
 
 
@@ -123,8 +125,9 @@ def load_state(store: Store, output: Path, live: Identity | None, full: bool = T
         return Loaded(BuildState())  # killed between the two files: trust neither
     state.spare = rest["spare"]
     state.spare_outputs, state.pages, state.routes = rest["spare_outputs"], rest["pages"], rest["routes"]
+    state.folders, state.spare_folders = rest["folders"], rest["spare_folders"]
     state.shards, state.related, state.searched = rest["shards"], rest["related"], rest["searched"]
-    state.read_values = rest["read_values"]
+    state.read_values, state.read_pages = rest["read_values"], rest["read_pages"]
     return Loaded(state)
 
 
@@ -132,8 +135,10 @@ def save_state(store: Store, output: Path, state: BuildState) -> None:
     """Record a successful build: the pickle first, then the manifest that vouches for it."""
     folder = _folder(store, output)
     rest = {"live": state.live, "spare": state.spare, "spare_outputs": state.spare_outputs,
+            "folders": state.folders, "spare_folders": state.spare_folders,
             "pages": state.pages, "routes": state.routes, "shards": state.shards, "related": state.related,
-            "searched": state.searched, "read_values": state.read_values}
+            "searched": state.searched, "read_values": state.read_values,
+            "read_pages": state.read_pages}
     write_atomic(folder / "state.pickle", pickle.dumps(rest, protocol=pickle.HIGHEST_PROTOCOL))
     manifest = {"format": code_version(), "nbpress": __version__, "inputs": state.inputs, "live": state.live,
                 "outputs": state.outputs, "watched": state.watched,

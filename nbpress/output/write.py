@@ -26,6 +26,7 @@ from types import TracebackType
 from nbpress.model import OutputFile
 
 Manifest = dict[str, str]  # file under the tree -> digest of its contents
+Folders = dict[str, int]  # folder under the tree ("" the root) -> its modification time (ns) when it was made
 WRITERS = 4  # file creation is mostly waiting on the file system, and threads wait in parallel
 STAGING = "staging"
 SPARE = "spare"
@@ -158,15 +159,16 @@ class Trees:
             if entry.name.startswith(STAGING):
                 shutil.rmtree(entry, ignore_errors=True)
 
-    def begin(self, spare: Manifest | None) -> Staging:
-        """A new tree to build in: the spare tree when its files are known, else an empty one."""
+    def begin(self, spare: Manifest | None, folders: Folders | None = None) -> Staging:
+        """A new tree to build in: the spare tree when its files are known, else an empty one (`folders`: the
+        spare's folders as it was made, so that only those changed since are looked through for strays)."""
         self.work.mkdir(parents=True, exist_ok=True)
         self.clear_leftovers()
         staging = Path(tempfile.mkdtemp(prefix=STAGING + "-", dir=self.work))
         if spare is not None and self.spare.is_dir():
             staging.rmdir()
             os.replace(self.spare, staging)
-            strays = [path for path in tree_files(staging) if path not in spare]  # put into output/ by hand
+            strays = stray_files(staging, spare, folders)  # put into output/ by hand
             taken = Staging(staging, dict(spare))
             taken.remove(strays)
             return taken
@@ -231,6 +233,41 @@ def _libc() -> ctypes.CDLL | None:
         return ctypes.CDLL(name, use_errno=True) if name else None
     except OSError:
         return None
+
+
+def tree_folders(root: Path, files: Iterable[str]) -> Folders:
+    """The modification time of every folder that holds these files (and of the root), as the tree is now."""
+    names = {""}
+    for path in files:
+        parts = path.split("/")[:-1]
+        names.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+    base = os.fspath(root) + "/"
+    return {name: os.stat(base + name).st_mtime_ns for name in names}
+
+
+def stray_files(root: Path, manifest: Mapping[str, str], folders: Folders | None) -> list[str]:
+    """Files under root that the manifest does not list. With the tree's `folders` as it was made, only the
+    root and the folders whose modification time changed since are listed (a file created, renamed or deleted
+    in a folder changes its time); a folder that was not there is stray as a whole."""
+    if folders is None:
+        return [path for path in tree_files(root) if path not in manifest]
+    found: list[str] = []
+    base = os.fspath(root) + "/"
+    for name, made in folders.items():
+        try:
+            if name and os.stat(base + name).st_mtime_ns == made:
+                continue
+            entries = list(os.scandir(base + name))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            rel = f"{name}/{entry.name}" if name else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if rel not in folders:
+                    found.extend(f"{rel}/{path}" for path in tree_files(Path(entry.path)))
+            elif rel not in manifest:
+                found.append(rel)
+    return found
 
 
 def tree_files(root: Path) -> Iterator[str]:

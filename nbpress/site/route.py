@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from nbpress.errors import Diagnostic
 from nbpress.hashing import digest
-from nbpress.model import Collection, Page, Route
+from nbpress.model import Collection, Page, Route, evolve
 from nbpress.site.theme import is_route, is_template
 from nbpress.urls import output_file, slugify
 
@@ -85,7 +85,7 @@ def with_category_names(pages: list[Page], names: Iterable[tuple[str, str]] = ()
     named = []
     for page in pages:
         categories = tuple(dict.fromkeys(shown.get(slugify(c), c) for c in page.categories))
-        named.append(page if categories == page.categories else dataclasses.replace(page, categories=categories))
+        named.append(page if categories == page.categories else evolve(page, categories=categories))
     return named
 
 
@@ -160,7 +160,7 @@ def plan_routes(
     post_layout = _slug_layout(layouts)
     if post_layout:
         pattern = url_pattern(post_layout)
-        pages = [dataclasses.replace(p, url=p.permalink or pattern.replace("[slug]", p.slug)) for p in pages]
+        pages = [evolve(p, url=p.permalink or pattern.replace("[slug]", p.slug)) for p in pages]
     by_field: dict[str, list[Collection]] = {}
     for layout in layouts:
         params = _PARAM.findall(layout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Callable
@@ -66,4 +67,5 @@ def content_root(source: SourceFile, site_dir: Path) -> Path:
 
 def probes_hold(probes: tuple[tuple[str, bool], ...], content: Path) -> bool:
     """Whether every file a page looked for is still there, or still missing."""
-    return all(_exists(content / path.lstrip("/")) == found for path, found in probes)
+    base = os.fspath(content) + "/"  # strings: every build checks every page's probes
+    return all(os.path.exists(base + path.lstrip("/")) == found for path, found in probes)
