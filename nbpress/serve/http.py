@@ -272,6 +272,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         seen = live.state()
+        with live.changed:
+            live.tabs += 1
+            live.greeted = {seen[0]: live.greeted.get(seen[0], 0) + 1}  # older versions are of no more use
+            live.changed.notify_all()
         try:
             self._event("hello", str(seen[0]))
             if not seen[1]:
@@ -282,11 +286,15 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b": keepalive\n\n")
                 elif ok and version != seen[0]:
                     self._event("reload", str(version))
+                    return  # the tab reloads and opens a new stream: this one would be counted as a tab
                 elif not ok:
                     self._event("error", errors)
                 seen = now
         except OSError:  # the tab went away
             return
+        finally:
+            with live.changed:
+                live.tabs -= 1
 
     def _event(self, name: str, data: str) -> None:
         lines = "".join(f"data: {line}\n" for line in data.split("\n"))
@@ -306,6 +314,14 @@ class Live:
     errors: list[Diagnostic] = field(default_factory=list)
     closing: bool = False
     changed: threading.Condition = field(default_factory=threading.Condition)
+    tabs: int = 0  # event streams open
+    greeted: dict[int, int] = field(default_factory=dict)  # version -> streams that opened on it
+
+    def reloaded(self, tabs: int, timeout: float) -> None:
+        """Wait until `tabs` tabs have loaded the current version (they open a new stream once they have), or
+        `timeout`: the work after a build (saving its state, the search index) would slow their reload."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.closing or self.greeted.get(self.version, 0) >= tabs, timeout)
 
     def state(self) -> tuple[int, bool, str]:
         """(version, ok, the errors as HTML-escaped text), read under the lock."""

@@ -22,11 +22,21 @@ from nbpress.errors import EXIT_USAGE, Diagnostic, NbpressError
 from nbpress.output.state import BuildState, watched_files
 from nbpress.serve.http import Handler, IPv6Server, Live, Server, allowed_hosts
 from nbpress.serve.notify import Notify, folders_of
-from nbpress.serve.watch import MAX_WAIT_SECONDS, POLL_SECONDS, SETTLE_SECONDS, Snapshot, changes, snapshot
+from nbpress.serve.watch import (
+    MAX_WAIT_SECONDS,
+    NOTIFIED_POLL_SECONDS,
+    POLL_SECONDS,
+    SETTLE_SECONDS,
+    Snapshot,
+    changes,
+    snapshot,
+)
 from nbpress.store import Store
 from nbpress.urls import base_path
 
 log = logging.getLogger(__name__)
+
+RELOAD_SECONDS = 0.5  # how long a build's last steps wait for the open tabs to reload first
 
 EventKind = Literal["serving", "building", "waiting", "built", "failed", "crashed"]
 
@@ -93,20 +103,22 @@ class _Site:
         """Poll the sources; once a change has been quiet for a moment, ask for a build (one save, one build).
 
         Where the system tells of changes (inotify), a change wakes the watcher at once instead of at its next
-        poll, and a change followed by a quiet moment with no news needs no second look to be built."""
+        poll, a change followed by a quiet moment with no news needs no second look to be built, and the poll
+        is only a safety net (for a file saved into a folder made since the last look), so it is rarer."""
         notify = Notify.open()
+        poll = POLL_SECONDS if notify is None else NOTIFIED_POLL_SECONDS
         changed: set[str] = set()
         since = 0.0
         try:
             while not self.stop.is_set():
                 if notify is not None:
                     notify.watch(folders_of(str(self.settings.site_dir), last))
-                    woke = notify.wait(SETTLE_SECONDS if changed else POLL_SECONDS)
+                    woke = notify.wait(SETTLE_SECONDS if changed else poll)
                     if changed and not woke:  # quiet since the last look, and the system would have said
                         self.request(changed)
                         changed, since = set(), 0.0
                         continue
-                elif self.stop.wait(SETTLE_SECONDS if changed else POLL_SECONDS):
+                elif self.stop.wait(SETTLE_SECONDS if changed else poll):
                     break
                 if self.building.is_set() and not changed:
                     continue  # a poll walks every source, holding the interpreter: not while a build runs (one after)
@@ -161,10 +173,12 @@ class _Site:
             self.settings_warnings = warnings
             told: list[bool] = []
 
-            def published() -> None:  # the new site is in place: the tabs reload while the state is saved
+            def published() -> None:  # the new site is in place: the tabs reload, then the state is saved
                 log.debug("published at %.3f", time.time())
-                self._publish(True, [], changed_site=True)
+                tabs = self._publish(True, [], changed_site=True)
                 told.append(True)
+                self.live.reloaded(tabs, RELOAD_SECONDS)
+                log.debug("reloaded at %.3f", time.time())
 
             result = build(settings, executor=self.executor, progress=self.progress, strict=self.strict,
                            search_index=False, previous=self.state, published=published,
@@ -202,8 +216,9 @@ class _Site:
         if result.rendered:  # a post fell due since the last build, built here: the tabs must see it
             self._publish(True, [], changed_site=True)
 
-    def _publish(self, ok: bool, errors: list[Diagnostic], changed_site: bool = False) -> None:
-        """Tell every open tab: a good build that changed something (or ended an error) reloads them."""
+    def _publish(self, ok: bool, errors: list[Diagnostic], changed_site: bool = False) -> int:
+        """Tell every open tab: a good build that changed something (or ended an error) reloads them. The number
+        of tabs told."""
         live = self.live
         with live.changed:
             live.build += 1
@@ -212,6 +227,7 @@ class _Site:
             live.ok = ok
             live.errors = errors
             live.changed.notify_all()
+            return live.tabs
 
     def _use(self, settings: Settings) -> None:
         """Switch to re-read settings; a new base_url or port-facing change is announced."""

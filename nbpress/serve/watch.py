@@ -14,6 +14,7 @@ from nbpress.site.theme import layout_ignored
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.15  # how often the watcher looks at the sources
+NOTIFIED_POLL_SECONDS = 1.0  # the same where the system says when a folder changes (the poll is a safety net)
 SETTLE_SECONDS = 0.06  # after a change, how long the sources must stay quiet: one save is one rebuild
 MAX_WAIT_SECONDS = 2.0  # a file that never stops changing still gets built
 SETTINGS_FILES = ("nbpress.toml", "pyproject.toml")
