@@ -40,6 +40,7 @@ from typing import Any
 
 from bench.benchmark import Benchmark, Context
 from bench.measure import BenchError
+from bench.notebooks import notebook_json
 from bench.report import secs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,16 +64,7 @@ def make_notebook(index: int, plot: bool) -> dict[str, Any]:
     if plot:
         sources.append(("code", "fig, ax = plt.subplots(figsize=(4, 2.5))\nax.plot(xs, ys)\n"
                                 f'ax.set_title("Notebook {index:02d}")\nplt.show()'))
-    cells: list[dict[str, Any]] = []
-    for k, (kind, source) in enumerate(sources):
-        cell: dict[str, Any] = {"cell_type": kind, "id": f"cell-{k}", "metadata": {},
-                                "source": source.splitlines(keepends=True)}
-        if kind == "code":
-            cell |= {"execution_count": None, "outputs": []}
-        cells.append(cell)
-    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                         "language_info": {"name": "python"}}}
+    return notebook_json(sources)
 
 
 def write_site(site: Path, count: int) -> None:

@@ -40,6 +40,11 @@ def make_notebook(index: int) -> dict[str, Any]:
                  f'ax.set_title("Notebook {index:02d}")\n'
                  "plt.show()"),
     ]
+    return notebook_json(sources)
+
+
+def notebook_json(sources: list[tuple[str, str]]) -> dict[str, Any]:
+    """An nbformat 4.5 notebook without outputs, of (cell type, source) pairs, with a Python 3 kernel."""
     cells: list[dict[str, Any]] = []
     for k, (kind, source) in enumerate(sources):
         # Fixed ids, so the files are the same every time.
