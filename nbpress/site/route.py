@@ -47,13 +47,11 @@ def field_values(page: Page, name: str) -> tuple[str, ...]:
 
 def collections(pages: Iterable[Page], name: str) -> list[Collection]:
     """One collection per distinct value of a field (merged by URL name), sorted by name."""
-    found: dict[str, tuple[str, list[str]]] = {}
+    found: dict[str, tuple[str, dict[str, None]]] = {}  # members as dict keys: in order, each once
     for page in pages:
         for value in field_values(page, name):
             slug = slugify(value)
-            _, members = found.setdefault(slug, (value, []))
-            if page.source not in members:
-                members.append(page.source)
+            found.setdefault(slug, (value, {}))[1][page.source] = None
     kind = {"categories": "category", "tags": "tag"}.get(name, name)
     ordered = sorted(found.items(), key=lambda item: item[1][0].casefold())
     return [Collection(kind, display, slug, tuple(members)) for slug, (display, members) in ordered]
@@ -211,9 +209,9 @@ def plan_routes(
     routes, clashes = _unique(routes)
     problems.extend(clashes)
     urls = collection_urls(routes)
-    routes = [dataclasses.replace(r, collection=dataclasses.replace(
-        r.collection, url=urls.get((r.collection.field, r.collection.slug), ""))) if r.collection else r
-        for r in routes]
+    with_urls = {id(c): evolve(c, url=urls.get((c.field, c.slug), ""))  # one copy per collection, shared again
+                 for c in {id(r.collection): r.collection for r in routes if r.collection}.values()}
+    routes = [evolve(r, collection=with_urls[id(r.collection)]) if r.collection else r for r in routes]
     return routes, pages, problems
 
 
