@@ -408,3 +408,23 @@ def test_the_background_index_stops_when_a_source_changed_since_the_build(site: 
     later = build(settings, previous=first.state, index_only=True)
     assert later.unchanged and later.rendered == 0
     assert "Second words." in site.read("posts/post/index.html")
+
+
+def test_the_work_after_a_build_waits_for_each_open_tab_to_load_the_new_version_at_most_a_moment() -> None:
+    from nbpress.serve.http import Live
+
+    live = Live(version=3, tabs=1)
+
+    def reloaded_tab() -> None:  # what the event stream of the reloaded page does when it opens
+        time.sleep(0.05)
+        with live.changed:
+            live.greeted = {3: 1}
+            live.changed.notify_all()
+
+    threading.Thread(target=reloaded_tab).start()
+    started = time.monotonic()
+    live.reloaded(1, timeout=5)
+    assert time.monotonic() - started < 2
+    started = time.monotonic()
+    live.reloaded(2, timeout=0.2)  # a tab that never comes back (closed, or asleep in the background)
+    assert 0.2 <= time.monotonic() - started < 2
