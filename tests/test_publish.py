@@ -97,13 +97,22 @@ def _staged(site: Site) -> list[Path]:
     return list((site.root / ".nbpress" / "state").glob("*/staging-*"))
 
 
+def _pages(staging: Path) -> int:
+    """Pages written into a staging tree so far (0 once it is gone: the leftover of the build killed before,
+    which this build removes as it starts)."""
+    try:
+        return sum(1 for _ in staging.rglob("index.html"))
+    except FileNotFoundError:
+        return 0
+
+
 def _moment(site: Site, name: str, marker: tuple[int, int]) -> bool:
     """Whether the build under way has reached a moment worth killing it at."""
     staged = _staged(site)
     if name == "staging":
         return bool(staged)
     if name == "rendering":
-        return any(sum(1 for _ in s.rglob("index.html")) > 100 for s in staged)
+        return any(_pages(s) > 100 for s in staged)
     if name == "indexing":
         return any((s / "pagefind").is_dir() for s in staged)
     st = (site.output / MARKER).stat()
@@ -127,10 +136,12 @@ def test_a_build_killed_at_any_moment_leaves_the_old_site_or_the_new(tmp_path: P
         st = (site.output / MARKER).stat()
         marker = (st.st_ino, st.st_mtime_ns)
         proc = cli(site.root, "build")
-        while proc.poll() is None and not _moment(site, moment, marker):
-            time.sleep(0.002)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
+        try:
+            while proc.poll() is None and not _moment(site, moment, marker):
+                time.sleep(0.002)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate()
         assert proc.returncode == -signal.SIGKILL, f"the build ended before the moment '{moment}'"
         now = tree(site.output)
         assert now == (new if moment == "swapped" else old), f"a mixed site after a kill while {moment}"
