@@ -8,6 +8,7 @@ so there they start from a fork server and are sent what they need.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -20,6 +21,10 @@ _shared: Any = None  # set in each worker by the pool initializer, from the fork
 def _init(shared: Any) -> None:
     global _shared
     _shared = shared
+    # The build's own SIGINT/SIGTERM handlers (cli.py) are for the parent: a worker that ran them could hang
+    # on its way out while the pool ends it. Terminating the pool kills a worker; Ctrl-C is the parent's.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _call(job: tuple[Callable[[Any, Sequence[T]], list[R]], Sequence[T]]) -> list[R]:
