@@ -109,10 +109,11 @@ class _Site:
         poll = POLL_SECONDS if notify is None else NOTIFIED_POLL_SECONDS
         changed: set[str] = set()
         since = 0.0
+        if notify is not None:
+            notify.watch(folders_of(str(self.settings.site_dir), last))
         try:
             while not self.stop.is_set():
                 if notify is not None:
-                    notify.watch(folders_of(str(self.settings.site_dir), last))
                     woke = notify.wait(SETTLE_SECONDS if changed else poll)
                     if changed and not woke:  # quiet since the last look, and the system would have said
                         self.request(changed)
@@ -130,6 +131,8 @@ class _Site:
                 delta = changes(last, now)
                 last = now
                 if delta:
+                    if notify is not None:  # a new folder with files: watched from now on
+                        notify.watch(folders_of(str(self.settings.site_dir), last))
                     changed |= delta
                     since = since or time.monotonic()
                     if time.monotonic() - since < MAX_WAIT_SECONDS:

@@ -209,7 +209,7 @@ def plan_routes(
     routes, clashes = _unique(routes)
     problems.extend(clashes)
     urls = collection_urls(routes)
-    with_urls = {id(c): evolve(c, url=urls.get((c.field, c.slug), ""))  # one copy per collection, shared again
+    with_urls = {id(c): with_url(c, urls)  # one copy per collection, shared again by its routes
                  for c in {id(r.collection): r.collection for r in routes if r.collection}.values()}
     routes = [evolve(r, collection=with_urls[id(r.collection)]) if r.collection else r for r in routes]
     return routes, pages, problems
@@ -262,6 +262,11 @@ def collection_urls(routes: list[Route]) -> dict[tuple[str, str], str]:
     return urls
 
 
+def with_url(collection: Collection, urls: dict[tuple[str, str], str]) -> Collection:
+    """The collection with the URL of its first page (from `collection_urls`; none when no layout lists it)."""
+    return evolve(collection, url=urls.get((collection.field, collection.slug), ""))
+
+
 @dataclasses.dataclass(frozen=True)
 class SitePlan:
     """Everything the site will hold, before anything is rendered."""
@@ -293,6 +298,5 @@ def plan_site(layouts: Iterable[str], pages: list[Page], page_size: int, drafts:
     urls = collection_urls(routes)
     found = {}
     for field in ("category", "tag", "year"):
-        found[field] = tuple(dataclasses.replace(c, url=urls.get((c.field, c.slug), ""))
-                             for c in collections(pages, field))
+        found[field] = tuple(with_url(c, urls) for c in collections(pages, field))
     return SitePlan(routes, pages, found, due, related), problems

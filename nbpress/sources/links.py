@@ -38,7 +38,7 @@ def content_link(rel: str, links: list[str] | None = None, content: Path | None 
         else:
             site_path = posixpath.normpath(posixpath.join(folder, unquote(path)))
             if content is not None:
-                found = _exists(content / site_path.lstrip("/"))
+                found = _exists(content, site_path)
                 if probes is not None:
                     probes[site_path] = found
                 if not found:
@@ -53,11 +53,11 @@ def content_link(rel: str, links: list[str] | None = None, content: Path | None 
     return resolve
 
 
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except (OSError, ValueError):  # a name too long, or with a NUL in it (`%00` in a link), names no file
-        return False
+def _exists(content: Path, site_path: str) -> bool:
+    """Whether a site path names a file under the content folder: the one test for a probe made and a probe
+    checked again (a name too long, or with a NUL in it, `%00` in a link, names no file: os.path.exists says
+    False). A string, not a Path: every build checks every page's probes."""
+    return os.path.exists(f"{os.fspath(content)}/{site_path.lstrip('/')}")
 
 
 def content_root(source: SourceFile, site_dir: Path) -> Path:
@@ -67,5 +67,4 @@ def content_root(source: SourceFile, site_dir: Path) -> Path:
 
 def probes_hold(probes: tuple[tuple[str, bool], ...], content: Path) -> bool:
     """Whether every file a page looked for is still there, or still missing."""
-    base = os.fspath(content) + "/"  # strings: every build checks every page's probes
-    return all(os.path.exists(base + path.lstrip("/")) == found for path, found in probes)
+    return all(_exists(content, path) == found for path, found in probes)
