@@ -59,8 +59,8 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
     holds the output folder (with `wait=False` that is an error instead). The dev server hands in the
     `previous` result's state (used only if output/ is still the site it describes), and is told when
     the new site is `published`, before the state is saved. With `index_only` (its search index catching
-    up in the background), a source that changed since the last build stops the build before it reads
-    anything: the file may be half saved, and the build the change asks for comes once it has settled.
+    up in the background), a source that changed since the last build, or while this one read it, stops
+    the build: the file may be half saved, and the build the change asks for comes once it has settled.
     """
     started, now = time.perf_counter(), now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     store, report, result = Store(settings.site_dir), Diagnostics(strict), BuildResult()
@@ -83,6 +83,9 @@ def build(settings: Settings, executor: Executor | None = None, progress: Progre
         state = quick.state if full else load_state(store, settings.output_path, live).state
         _timed("discover and state", started)
         pages = _load(settings, sources, state, report)
+        if index_only and _inputs(settings, quick.state.watched, strict) != key:  # saved while it was read
+            return dataclasses.replace(result, unchanged=True, warnings=quick.state.warnings,
+                                       seconds=time.perf_counter() - started, state=previous if kept else None)
         _timed("load", started)
         pages, watched = _execute(settings, pages, executor, progress, report, result)
         report.extend([w for p in pages.values() for w in p.warnings])  # found loading and rendering each page
@@ -130,6 +133,13 @@ def _legacy_outputs(store: Store, output: Path) -> set[str]:
         return set(manifest["outputs"]) if isinstance(manifest.get("outputs"), dict) else set()
     except (OSError, ValueError, KeyError, AttributeError):
         return set()
+
+
+def _inputs(settings: Settings, watched: list[str], strict: bool) -> str:
+    """The inputs key of the sources as they are now (discovered again)."""
+    sources, assets, skipped = discover(settings)
+    layouts, skipped_layouts = layout_files(settings, search=settings.search)
+    return _inputs_key(settings, sources, assets, layouts, watched, strict, skipped + skipped_layouts)
 
 
 def _inputs_key(settings: Settings, sources: list[SourceFile], assets: list[Asset], layouts: dict[str, Path],

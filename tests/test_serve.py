@@ -428,3 +428,27 @@ def test_the_work_after_a_build_waits_for_each_open_tab_to_load_the_new_version_
     started = time.monotonic()
     live.reloaded(2, timeout=0.2)  # a tab that never comes back (closed, or asleep in the background)
     assert 0.2 <= time.monotonic() - started < 2
+
+
+def test_the_background_index_stops_when_a_source_is_saved_while_it_reads_the_sources(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbpress.build
+    from nbpress.build import build
+
+    post = site.post("post.md", POST.format(body="First words."))
+    settings = site.settings(search=True)
+    build(settings)
+    post.write_text(POST.format(body="Second words."))
+    first = build(settings, search_index=False)
+    assert first.stale_index
+    load = nbpress.build._load
+
+    def load_then_save(*args: Any) -> Any:  # an editor saves between the check of the sources and their reading
+        pages = load(*args)
+        post.write_text("")
+        return pages
+
+    monkeypatch.setattr(nbpress.build, "_load", load_then_save)
+    later = build(settings, previous=first.state, index_only=True)
+    assert later.unchanged and later.rendered == 0
+    assert "Second words." in site.read("posts/post/index.html")
